@@ -1,0 +1,3 @@
+"""Clinic Assistant: offline dictation, redaction and drafting for clinicians."""
+
+__version__ = "0.1.0"

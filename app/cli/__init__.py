@@ -1,0 +1,1 @@
+"""The command-line interface: argparse commands over app.core.services."""

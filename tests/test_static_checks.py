@@ -1,0 +1,43 @@
+"""Architecture and lint gates, run with the rest of the suite so CI enforces them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(*cmd: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_import_contracts_hold() -> None:
+    proc = _run(str(BIN / "lint-imports"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_import_contract_fails_when_core_imports_qt(tmp_path: Path) -> None:
+    """The contract has teeth: a copy of the tree with a Qt import in app/core breaks it."""
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO / "app", copy / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
+    (copy / "app" / "core" / "sneaky.py").write_text(textwrap.dedent("from PySide6 import QtCore\n"))
+    proc = subprocess.run(
+        [str(BIN / "lint-imports")],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PYTHONPATH": str(copy), "PATH": str(BIN)},
+    )
+    assert proc.returncode != 0 and "BROKEN" in proc.stdout
+
+
+def test_ruff_is_clean() -> None:
+    proc = _run(str(BIN / "ruff"), "check", "app", "tests", "bench")
+    assert proc.returncode == 0, proc.stdout[-4000:]
