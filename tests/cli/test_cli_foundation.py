@@ -61,10 +61,10 @@ def test_invalid_setting_value_warns_and_runs(tmp_path: Path) -> None:
     assert "CLINIC_LLM__TEMPERATURE" in proc.stderr and "using the default" in proc.stderr
 
 
-def test_corrupt_model_file_is_one_line(tmp_path: Path) -> None:
+def test_corrupt_model_file_is_one_line(tmp_path: Path, models_dir: Path) -> None:
     models = tmp_path / "models"
     (models / "whisper-tiny.en").mkdir(parents=True)
-    src = REPO / "models" / "whisper-tiny.en"
+    src = models_dir / "whisper-tiny.en"
     for f in src.iterdir():
         (models / "whisper-tiny.en" / f.name).write_bytes(f.read_bytes())
     cfg = models / "whisper-tiny.en" / "config.json"

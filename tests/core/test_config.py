@@ -63,7 +63,9 @@ def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
     assert str(path) in info.value.message and "delete it" in info.value.hint
 
 
-def test_save_round_trip_is_atomic(tmp_path: Path) -> None:
+def test_save_round_trip_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLINIC_STORAGE__DATA_DIR")
+    monkeypatch.delenv("CLINIC_STORAGE__MODELS_DIR")
     s = Settings()
     s.gpu.tensor_split = [1.0, 1.0]
     s.redaction.allow = ["Graves"]
