@@ -70,6 +70,24 @@ class AsrSettings(Section):
     queue_seconds: int = Field(
         120, ge=5, le=3600, description="Audio buffered between the microphone and the recogniser, in seconds."
     )
+    temperature_fallback: bool = Field(
+        False, description="Re-decode doubtful passages at higher temperatures (slower; can invent text in noise)."
+    )
+    vad_threshold: float = Field(
+        0.5, ge=0.1, le=0.95, description="Voice-activity probability above which a moment counts as speech."
+    )
+    pause_ms: int = Field(
+        500, ge=200, le=3000, description="A pause this long ends an utterance while dictating (milliseconds)."
+    )
+    max_utterance_s: float = Field(
+        20.0, ge=5.0, le=28.0, description="Longest stretch recognised in one piece while dictating (seconds)."
+    )
+    preview_interval_s: float = Field(
+        1.0, ge=0.0, le=10.0, description="How often the tentative text is refreshed while speaking (0 = never)."
+    )
+    prompt_max_terms: int = Field(
+        40, ge=0, le=200, description="Most vocabulary terms given to the recogniser as hints (more slows it down)."
+    )
 
 
 class RedactionSettings(Section):
@@ -113,6 +131,9 @@ class LlmSettings(Section):
         0.9, gt=0.0, le=1.0, description="Nucleus sampling: keep the most likely tokens up to this mass."
     )
     max_tokens: int = Field(1024, ge=16, le=32768, description="Longest answer, in tokens.")
+    repeat_penalty: float = Field(
+        1.1, ge=1.0, le=2.0, description="Discourage repeating recent words (1.0 = off); small models loop without it."
+    )
     seed: int = Field(-1, ge=-1, le=2**31 - 1, description="Random seed (-1 = random each time).")
     idle_unload_s: int = Field(
         600, ge=0, le=86400, description="Unload the model after this many idle seconds to free VRAM (0 = never)."

@@ -1,0 +1,247 @@
+"""`clinic-assistant store init|check|backup|restore|export|passwd|audit`: the encrypted store from the shell.
+
+The passphrase comes from a prompt (no echo; asked twice when a new one is set) or, for scripts, from the first
+line(s) of standard input with `--passphrase-stdin` (`passwd` reads two lines: current, then new). It is never a
+command-line argument, where other users could read it in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.cli.context import CliContext
+from app.core.errors import InputError
+
+if TYPE_CHECKING:
+    from app.core.storage.models import BackupInfo
+    from app.core.storage.store import Store
+
+ACTIONS = ("init", "check", "backup", "restore", "export", "passwd", "audit")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "store",
+        help="create, check, back up, restore or export the encrypted store",
+        description="The encrypted clinical store at <data dir>/clinic.db.",
+    )
+    actions = p.add_subparsers(dest="store_action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument(
+            "--passphrase-stdin", action="store_true", help="read the passphrase from the first line of stdin"
+        )
+        return parser
+
+    action("init", "create a new encrypted store (asks for a passphrase twice)")
+    check = action("check", "full integrity check (SQLite structure, SQLCipher page HMACs, foreign keys)")
+    check.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    backup = action("backup", "write an encrypted backup (same passphrase) and its .cipher.json beside it")
+    backup.add_argument("output", type=Path, help="backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    backup.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
+    restore = action("restore", "replace the store with a verified backup (asks for the backup's passphrase)")
+    restore.add_argument("backup", type=Path, help="backup file to restore")
+    restore.add_argument(
+        "--force", action="store_true", help="replace an existing store (it is kept as clinic.db.replaced-<time>)"
+    )
+    restore.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
+    export = action("export", "write one patient's notes as UNENCRYPTED plain text")
+    who = export.add_mutually_exclusive_group(required=True)
+    who.add_argument("--patient-id", type=int, help="the patient's number in the store")
+    who.add_argument("--mrn", help="the patient's MRN")
+    export.add_argument("-o", "--output", type=Path, required=True, help="text file to write")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
+    export.add_argument("--yes", action="store_true", help="confirm the unencrypted export without a question")
+    action("passwd", "change the passphrase (stdin: current passphrase, then the new one)")
+    audit = action("audit", "export the audit log (who did what to which record, when; never content)")
+    audit.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
+    audit.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    audit.add_argument("--since", help="only entries at or after this ISO date/time")
+    p.set_defaults(run=run)
+
+
+def _read_stdin_line(what: str) -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise InputError(f"No {what} on standard input", "Write it as one line to stdin, or drop --passphrase-stdin")
+    return line.rstrip("\r\n")
+
+
+def _ask(args: argparse.Namespace, prompt: str, *, confirm: bool = False) -> str:
+    if args.passphrase_stdin:
+        value = _read_stdin_line(prompt.rstrip(": ").lower())
+    else:
+        value = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Repeat it: ") != value:
+            raise InputError("The two passphrases differ", "Run the command again and type the same passphrase twice")
+    if not value:
+        raise InputError("The passphrase is empty", "Enter the passphrase")
+    return value
+
+
+def _store(ctx: CliContext) -> Store:
+    from app.core.storage.store import Store
+
+    return Store.from_settings(ctx.settings, ctx.data_dir)
+
+
+def _unlocked(args: argparse.Namespace, ctx: CliContext) -> Store:
+    store = _store(ctx)
+    if not store.exists():
+        raise InputError(f"There is no store in {ctx.data_dir}", "Create one with 'clinic-assistant store init'")
+    store.unlock(_ask(args, "Passphrase: "))
+    return store
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    handlers = {
+        "init": _init, "check": _check, "backup": _backup, "restore": _restore, "export": _export,
+        "passwd": _passwd, "audit": _audit,
+    }
+    return handlers[args.store_action](args, ctx)
+
+
+def _init(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.storage.passphrase import PASSPHRASE_ADVICE, require_strong
+
+    store = _store(ctx)
+    if store.exists():
+        raise InputError(
+            f"A store already exists in {ctx.data_dir}", "Use it, or choose another folder with --data-dir"
+        )
+    if not args.passphrase_stdin:
+        ctx.message(f"Choose a passphrase for the new store. {PASSPHRASE_ADVICE}.")
+    passphrase = _ask(args, "New passphrase: ", confirm=True)
+    require_strong(passphrase)
+    ctx.progress("creating the encrypted store…")
+    with store:
+        store.create(passphrase)
+    ctx.end_progress()
+    ctx.result(f"Created an encrypted store at {store.path}")
+    ctx.message("Keep the passphrase safe: without it the data cannot be recovered by anyone.")
+    return 0
+
+
+def _check(args: argparse.Namespace, ctx: CliContext) -> int:
+    from dataclasses import asdict
+
+    with _unlocked(args, ctx) as store:
+        report = store.check()
+    if args.json:
+        ctx.result_json(asdict(report))
+    else:
+        ctx.result(f"{'OK' if report.ok else 'PROBLEMS FOUND'}: {store.path} (layout version {report.schema_version})")
+        ctx.result("records: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
+        ctx.result("cipher: " + ", ".join(f"{k} {v}" for k, v in sorted(report.cipher.items())))
+        for problem in report.integrity_errors + report.cipher_errors:
+            ctx.result(f"problem: {problem}")
+        if report.foreign_key_errors:
+            ctx.result(f"problem: {report.foreign_key_errors} rows point at missing records")
+    return 0 if report.ok else 1
+
+
+def _backup_summary(ctx: CliContext, verb: str, info: BackupInfo, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    data = asdict(info)
+    if as_json:
+        ctx.result_json(data)
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in data["counts"].items())
+        ctx.result(f"{verb} {data['path']} ({data['bytes']} bytes, layout version {data['schema_version']}): {counts}")
+
+
+def _backup(args: argparse.Namespace, ctx: CliContext) -> int:
+    with _unlocked(args, ctx) as store:
+        ctx.progress("writing and verifying the backup…")
+        info = store.backup(args.output, overwrite=args.force)
+        ctx.end_progress()
+    _backup_summary(ctx, "Backed up to", info, args.json)
+    ctx.message(f"Keep {Path(info.path).name}.cipher.json with the backup: it records the cipher settings.")
+    return 0
+
+
+def _restore(args: argparse.Namespace, ctx: CliContext) -> int:
+    store = _store(ctx)
+    if store.exists() and not args.force:
+        raise InputError(
+            f"A store already exists in {ctx.data_dir}",
+            "Pass --force to replace it; the current file is kept beside it as clinic.db.replaced-<time>",
+        )
+    passphrase = _ask(args, "Passphrase of the backup: ")
+    ctx.progress("verifying and restoring the backup…")
+    with store:
+        info = store.restore(args.backup, passphrase, replace_existing=args.force)
+    ctx.end_progress()
+    _backup_summary(ctx, "Restored", info, args.json)
+    return 0
+
+
+def _export(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.storage.export import PLAINTEXT_WARNING, write_private_text
+
+    ctx.message(f"WARNING: {PLAINTEXT_WARNING}")
+    if not args.yes:
+        if args.passphrase_stdin or not sys.stdin.isatty():
+            raise InputError("The unencrypted export was not confirmed", "Add --yes to confirm it")
+        if input("Type 'yes' to write the unencrypted file: ").strip().lower() != "yes":
+            raise InputError("The export was cancelled", "Nothing was written")
+    with _unlocked(args, ctx) as store:
+        repos = store.repositories()
+        patient_id = args.patient_id
+        if args.mrn is not None:
+            patient = repos.patients.find_by_mrn(args.mrn)
+            if patient is None:
+                raise InputError("No patient has that MRN", "Check the MRN")
+            patient_id = patient.id
+        text = store.export_patient_text(patient_id)
+    write_private_text(args.output, text, overwrite=args.force)
+    ctx.result(f"Wrote patient {patient_id}'s notes (unencrypted) to {args.output}")
+    return 0
+
+
+def _passwd(args: argparse.Namespace, ctx: CliContext) -> int:
+    store = _store(ctx)
+    if not store.exists():
+        raise InputError(f"There is no store in {ctx.data_dir}", "Create one with 'clinic-assistant store init'")
+    current = _ask(args, "Current passphrase: ")
+    with store:
+        store.unlock(current)
+        new = _ask(args, "New passphrase: ", confirm=True)
+        ctx.progress("re-encrypting the store with the new passphrase…")
+        store.rekey(current, new)
+        ctx.end_progress()
+    ctx.result("Passphrase changed. Backups made before keep the passphrase they were made with.")
+    return 0
+
+
+def _audit(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.storage.audit import AuditAction, write_audit_csv, write_audit_json
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise InputError("--since is not an ISO date or time", "Use e.g. 2026-01-31 or 2026-01-31T08:00") from None
+        if since.tzinfo is None:
+            since = since.astimezone()  # local time, as the user typed it
+    with _unlocked(args, ctx) as store:
+        repos = store.repositories()
+        entries = repos.audit.entries(since=since)
+        repos.audit.record(AuditAction.EXPORT, "audit_log")
+    write = write_audit_json if args.format == "json" else write_audit_csv
+    if args.output is None:
+        write(entries, ctx.stdout)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as fh:
+            write(entries, fh)
+        ctx.message(f"Wrote {len(entries)} audit entries to {args.output}")
+    return 0

@@ -1,0 +1,192 @@
+"""What the repositories return: frozen dataclasses, one per kind of record.
+
+Times are timezone-aware UTC `datetime`s; dates of birth are `date`s. Fields that hold patient text are marked in
+their docstrings so nobody logs them by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class MessageRole(StrEnum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class NoteKind(StrEnum):
+    SOAP = "soap"
+    SUMMARY = "summary"
+    LETTER = "letter"
+    OTHER = "other"
+
+
+class NoteStatus(StrEnum):
+    DRAFT = "draft"
+    ACCEPTED = "accepted"
+    SUPERSEDED = "superseded"  # was accepted, then a later version was accepted
+
+
+class NoteAuthor(StrEnum):
+    MODEL = "model"
+    DOCTOR = "doctor"
+
+
+class EncounterStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Demographics. Every field but the ids and times is identifying: never log them."""
+
+    id: int
+    family_name: str
+    given_names: str
+    date_of_birth: date | None
+    mrn: str | None
+    sex: str
+    identifiers: dict[str, str] = field(default_factory=dict)  # other identifiers by kind, e.g. {"nhs": "..."}
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_names}".strip(", ")
+
+
+@dataclass(frozen=True)
+class Encounter:
+    id: int
+    patient_id: int
+    started_at: datetime
+    reason: str  # patient text
+    status: EncounterStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EncounterOverview:
+    """One row of a patient's summary view: the encounter and how much it holds."""
+
+    encounter: Encounter
+    transcript_count: int
+    message_count: int
+    note_count: int
+    accepted_note_count: int
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    """Everything the patient view shows first: demographics and encounters, newest first."""
+
+    patient: Patient
+    encounters: list[EncounterOverview]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    id: int
+    encounter_id: int
+    raw_text: str  # patient text: what the recogniser heard
+    edited_text: str | None  # patient text: the doctor's correction, None until edited
+    language: str
+    duration_s: float | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def text(self) -> str:
+        return self.edited_text if self.edited_text is not None else self.raw_text
+
+
+@dataclass(frozen=True)
+class MessageTimings:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    first_token_s: float | None = None
+    total_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat turn. `redacted_content` is exactly what the model saw (or said); `display_content` is what the
+    doctor saw after re-identification. Both are kept: the display text is the record the doctor acted on, and
+    re-deriving it later from an edited redaction map could silently change it."""
+
+    id: int
+    encounter_id: int
+    role: MessageRole
+    redacted_content: str
+    display_content: str
+    model: str
+    timings: MessageTimings
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NoteVersion:
+    id: int
+    note_id: int
+    version: int
+    status: NoteStatus
+    text: str  # patient text
+    author: NoteAuthor
+    model: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    encounter_id: int
+    kind: NoteKind
+    created_at: datetime
+    latest: NoteVersion
+    accepted_version: int | None
+
+
+@dataclass(frozen=True)
+class RedactionMap:
+    encounter_id: int
+    map_json: str  # identifiers and their placeholders: the most sensitive text in the store
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to which record, when. Never content."""
+
+    id: int
+    at: datetime
+    os_user: str
+    action: str
+    record_type: str
+    record_id: int | None
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """`Store.check()`: the integrity of the file and what it holds (counts, never content)."""
+
+    ok: bool
+    schema_version: int
+    integrity_errors: list[str]
+    cipher_errors: list[str]
+    foreign_key_errors: int
+    counts: dict[str, int]
+    cipher: dict[str, str]
+    file_bytes: int
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: str
+    bytes: int
+    schema_version: int
+    counts: dict[str, int]
