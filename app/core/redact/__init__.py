@@ -1,0 +1,29 @@
+"""Identifier redaction: detect the 18 HIPAA Safe Harbor identifier kinds, replace them with placeholders that are
+consistent per encounter, and re-identify model output for display.
+
+Typical use (one engine per worker thread; one map per encounter, stored with `to_json`):
+
+    redactor = SpacyRedactor.from_settings(settings, models_dir)
+    pseudonyms = PseudonymMap(reference_date=visit_date)
+    result = redactor.redact(dictation, pseudonyms)        # result.redacted_text goes to the model
+    shown = pseudonyms.reidentify(model_answer)            # placeholders back to identifiers
+"""
+
+from app.core.redact.base import Kind, PlacedSpan, RedactionResult, Redactor, Span, manual_span
+from app.core.redact.engine import SpacyRedactor
+from app.core.redact.lexicon import Lexicon
+from app.core.redact.pseudonyms import PseudonymMap, StreamingReidentifier, render
+
+__all__ = [
+    "Kind",
+    "Lexicon",
+    "PlacedSpan",
+    "PseudonymMap",
+    "RedactionResult",
+    "Redactor",
+    "SpacyRedactor",
+    "Span",
+    "StreamingReidentifier",
+    "manual_span",
+    "render",
+]

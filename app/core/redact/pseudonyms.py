@@ -1,0 +1,253 @@
+"""Consistent placeholders per encounter, and the way back.
+
+The same identifier always gets the same placeholder within an encounter ("John Smith", "Smith" and
+"S M I T H" are all [PATIENT_1]; "March 3rd 1950" and "3/3/1950" are one [DATE_n]). Dates carry their distance in
+days from the encounter's reference date, so the model can still reason about intervals: "[DATE_2 (day +14)]".
+The map is serialisable (`to_json`/`from_json`) for the encrypted store, and `reidentify` turns the model's
+placeholders back into the identifiers for display, including slightly reformatted ones ("[Patient 1]",
+"PATIENT_1", "[patient_1]").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from app.core.errors import InputError
+from app.core.redact.base import Kind, PlacedSpan, RedactionResult, Span
+from app.core.redact.rules_dates import parse_date
+from app.core.redact.rules_names import spelled_key
+from app.core.redact.spans import merge_overlaps
+
+MAP_VERSION = 1
+MAX_OFFSET_DAYS = 89 * 365  # a larger offset (a date of birth long ago) would reveal an age over 89
+
+
+@dataclass
+class Entry:
+    placeholder: str  # "PATIENT_1"
+    kind: Kind
+    label: str
+    key: str
+    surfaces: list[str] = field(default_factory=list)  # forms seen in the text; the first is shown
+    iso_date: str | None = None
+
+    @property
+    def display(self) -> str:
+        return self.surfaces[0] if self.surfaces else self.placeholder
+
+
+def identity_key(span: Span, reference: date | None) -> tuple[str, str | None]:
+    """(key, iso date or None): what makes two mentions the same identifier."""
+    if span.kind == Kind.NAME:
+        return spelled_key(span.text), None
+    if span.kind == Kind.DATE:
+        parts = parse_date(span.text)
+        if parts is not None:
+            full = parts.as_date(reference.year if reference else None)
+            if full is not None and parts.year is not None:
+                return full.isoformat(), full.isoformat()
+            if full is not None:
+                return full.isoformat(), full.isoformat()
+            return f"{parts.year or ''}-{parts.month or ''}-{parts.day or ''}", None
+        return " ".join(re.findall(r"\w+", span.text.lower())), None
+    if span.kind in (Kind.LOCATION, Kind.URL, Kind.EMAIL):
+        return " ".join(re.findall(r"\w+", span.text.lower())), None
+    return re.sub(r"[^0-9A-Za-z]", "", span.text).upper(), None
+
+
+class PseudonymMap:
+    """Placeholders of one encounter. Use from one thread at a time (the GUI's redaction worker)."""
+
+    def __init__(self, reference_date: date | None = None, date_offsets: bool = True) -> None:
+        self.reference_date = reference_date
+        self.date_offsets = date_offsets
+        self.entries: dict[str, Entry] = {}
+        self._by_key: dict[tuple[Kind, str], str] = {}
+        self._counters: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # ---- assigning ----
+    def entry_for(self, span: Span) -> Entry:
+        key, iso = identity_key(span, self.reference_date)
+        found = self._by_key.get((span.kind, key)) or self._partial_name(span, key)
+        if found is not None:
+            entry = self.entries[found]
+            if span.text not in entry.surfaces:
+                entry.surfaces.append(span.text)
+            self._by_key[(span.kind, key)] = found
+            return entry
+        label = span.label or span.kind.value
+        self._counters[label] = self._counters.get(label, 0) + 1
+        placeholder = f"{label}_{self._counters[label]}"
+        entry = Entry(placeholder, span.kind, label, key, [span.text], iso)
+        self.entries[placeholder] = entry
+        self._by_key[(span.kind, key)] = placeholder
+        if iso and self.reference_date is None:
+            self.reference_date = date.fromisoformat(iso)
+        return entry
+
+    def _partial_name(self, span: Span, key: str) -> str | None:
+        """'Smith' after 'John Smith' (or the reverse) is the same person."""
+        if span.kind != Kind.NAME or len(key) < 3:
+            return None
+        words = {spelled_key(w) for w in span.text.split() if len(spelled_key(w)) >= 3}
+        for entry in self.entries.values():
+            if entry.kind != Kind.NAME:
+                continue
+            for surface in entry.surfaces:
+                theirs = {spelled_key(w) for w in surface.split() if len(spelled_key(w)) >= 3}
+                if key in theirs or (words & theirs and (len(words) == 1 or len(theirs) == 1)):
+                    return entry.placeholder
+        return None
+
+    def rendered(self, entry: Entry) -> str:
+        if entry.kind == Kind.DATE and self.date_offsets and entry.iso_date and self.reference_date:
+            days = (date.fromisoformat(entry.iso_date) - self.reference_date).days
+            if abs(days) <= MAX_OFFSET_DAYS:
+                return f"[{entry.placeholder} (day {days:+d})]"
+        if entry.kind == Kind.AGE:
+            return f"[{entry.placeholder} (90 or older)]"
+        return f"[{entry.placeholder}]"
+
+    def known_surfaces(self) -> list[tuple[Entry, str]]:
+        return [(entry, surface) for entry in self.entries.values() for surface in entry.surfaces]
+
+    # ---- the way back ----
+    def _pattern(self) -> re.Pattern[str] | None:
+        labels = sorted({e.label for e in self.entries.values()}, key=len, reverse=True)
+        if not labels:
+            return None
+        alternatives = "|".join(re.escape(label).replace("_", "[ _-]?") for label in labels)
+        return re.compile(
+            rf"[\[{{<]{{1,2}}\s*(?P<l1>{alternatives})[ _-]?(?P<n1>\d+)\b[^\]}}>\n]{{0,40}}[\]}}>]{{1,2}}"
+            rf"|\b(?P<l2>{alternatives})_(?P<n2>\d+)\b",
+            re.IGNORECASE,
+        )
+
+    def reidentify(self, text: str) -> str:
+        """Placeholders in model output back to the identifiers, for display only."""
+        pattern = self._pattern()
+        if pattern is None:
+            return text
+        canonical = {re.sub(r"[ _-]", "", e.label.upper()): e.label for e in self.entries.values()}
+
+        def swap(m: re.Match[str]) -> str:
+            raw_label = m.group("l1") or m.group("l2")
+            number = m.group("n1") or m.group("n2")
+            label = canonical.get(re.sub(r"[ _-]", "", raw_label.upper()))
+            entry = self.entries.get(f"{label}_{int(number)}") if label else None
+            return entry.display if entry else m.group()
+
+        return pattern.sub(swap, text)
+
+    # ---- storage ----
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": MAP_VERSION,
+                "reference_date": self.reference_date.isoformat() if self.reference_date else None,
+                "date_offsets": self.date_offsets,
+                "counters": self._counters,
+                "entries": [
+                    {
+                        "placeholder": e.placeholder,
+                        "kind": e.kind.value,
+                        "label": e.label,
+                        "key": e.key,
+                        "surfaces": e.surfaces,
+                        "date": e.iso_date,
+                    }
+                    for e in self.entries.values()
+                ],
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, data: str) -> PseudonymMap:
+        try:
+            raw = json.loads(data)
+            if raw.get("version") != MAP_VERSION:
+                raise ValueError("version")
+            ref = raw.get("reference_date")
+            out = cls(date.fromisoformat(ref) if ref else None, bool(raw.get("date_offsets", True)))
+            out._counters = {str(k): int(v) for k, v in raw.get("counters", {}).items()}
+            for item in raw["entries"]:
+                entry = Entry(
+                    str(item["placeholder"]),
+                    Kind(item["kind"]),
+                    str(item["label"]),
+                    str(item["key"]),
+                    [str(s) for s in item["surfaces"]],
+                    str(item["date"]) if item.get("date") else None,
+                )
+                out.entries[entry.placeholder] = entry
+                out._by_key[(entry.kind, entry.key)] = entry.placeholder
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InputError(
+                "The stored redaction map cannot be read", "Redact the encounter's text again to rebuild it"
+            ) from None
+        return out
+
+
+def render(text: str, spans: list[Span], pseudonyms: PseudonymMap | None = None) -> RedactionResult:
+    """Replace spans by placeholders. Also what the review screen calls after the doctor edits the spans
+    (removed a false positive, marked a missed identifier): the map keeps earlier placeholders stable."""
+    pseudonyms = pseudonyms if pseudonyms is not None else PseudonymMap()
+    ordered = merge_overlaps(text, (s for s in spans if 0 <= s.start < s.end <= len(text)))
+    pieces: list[str] = []
+    placed: list[PlacedSpan] = []
+    pos = 0
+    out_len = 0
+    for span in ordered:
+        pieces.append(text[pos : span.start])
+        out_len += span.start - pos
+        placeholder = pseudonyms.rendered(pseudonyms.entry_for(span))
+        pieces.append(placeholder)
+        placed.append(PlacedSpan(span, placeholder, out_len, out_len + len(placeholder)))
+        out_len += len(placeholder)
+        pos = span.end
+    pieces.append(text[pos:])
+    return RedactionResult("".join(pieces), ordered, placed)
+
+
+class StreamingReidentifier:
+    """Re-identifies streamed model tokens: text that could still be the start of a placeholder is held back
+    until it is complete (or clearly is not one), so a placeholder split across tokens is still replaced."""
+
+    HOLD = 48
+
+    def __init__(self, pseudonyms: PseudonymMap) -> None:
+        self.pseudonyms = pseudonyms
+        self._buffer = ""
+        labels = {e.label for e in pseudonyms.entries.values()}
+        self._prefixes = [label.lower() for label in labels]
+
+    def feed(self, chunk: str) -> str:
+        self._buffer += chunk
+        cut = self._safe_cut()
+        ready, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        return self.pseudonyms.reidentify(ready)
+
+    def close(self) -> str:
+        ready, self._buffer = self._buffer, ""
+        return self.pseudonyms.reidentify(ready)
+
+    def _safe_cut(self) -> int:
+        buf = self._buffer
+        open_at = max(buf.rfind("["), buf.rfind("{"), buf.rfind("<"))
+        if open_at >= 0 and len(buf) - open_at <= self.HOLD and not re.search(r"[\]}>]", buf[open_at:]):
+            return open_at
+        # A bare "PATIENT_1" may be arriving word by word: hold a trailing word that could begin one.
+        m = re.search(r"[A-Za-z_]+\d*$", buf)
+        if m and any(
+            p.startswith(m.group().lower().rstrip("0123456789_")) or m.group().lower().startswith(p)
+            for p in self._prefixes
+        ):
+            return m.start()
+        return len(buf)

@@ -1,0 +1,171 @@
+"""Dates: every element but a bare year. Written ("May 30th, 2022", "12th April 2022", "02/14/2022",
+"2021-09-30 14:11"), dictated ("march third nineteen fifty" via the shadow text), partial ("Jan 5th",
+"March 2023", "on Saturday"). `parse_date` turns a detected date back into parts so the placeholders can carry day
+offsets instead of dates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from app.core.redact.base import Kind, Span
+from app.core.redact.spoken import ShadowText
+
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
+    "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<day>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:1[89]|20)\d\d|['’]\d\d)"
+_SEP = r"(?:\s*,\s*|\s+)"
+
+DATE_PATTERNS: list[tuple[re.Pattern[str], float]] = [
+    # May 30th, 2022 / Jan 22, '24 / march 3rd 1950 / June 3rd of 2021
+    (re.compile(rf"\b{_MONTH}\s+(?:the\s+)?{_DAY}\b(?:{_SEP}(?:of\s+)?{_YEAR}\b)?", re.I), 0.95),
+    # 12th April 2022 / the 3rd of March / 21st of june 2003
+    (re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?![a-z])(?:{_SEP}{_YEAR}\b)?", re.I), 0.95),
+    # March 2023 / Sept, 2021
+    (re.compile(rf"\b{_MONTH}{_SEP}(?:of\s+)?{_YEAR}\b", re.I), 0.85),
+    # 2021-09-30, 2000-04-16 11:34:35
+    (
+        re.compile(
+            r"\b(?P<year>(?:19|20)\d\d)[-/.](?P<mon>1[0-2]|0?[1-9])[-/.](?P<day>3[01]|[12]\d|0?[1-9])"
+            r"(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?\b"
+        ),
+        0.95,
+    ),
+    # 02/14/2022, 5/25/23, 14.02.2022
+    (
+        re.compile(
+            r"(?<![\d/.-])(?P<a>[0-3]?\d)(?P<sep>[/.-])(?P<b>[0-3]?\d)(?P=sep)"
+            r"(?P<year>(?:19|20)\d\d|\d\d)(?![\d/-]|\.\d)"
+        ),
+        0.9,
+    ),
+]
+# 8/10 without a year: only after a word that announces a date.
+SHORT_NUMERIC = re.compile(
+    r"\b(?:on|dated|since|from|until|till|by|dob|born|seen|of)\s*:?\s*(?P<a>[01]?\d)/(?P<b>[0-3]?\d)(?![\d/])", re.I
+)
+WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
+# A month alone is a date element when a preposition introduces it ("in March", "since last October").
+MONTH_ALONE = re.compile(
+    r"\b(?:in|since|during|until|till|by|from|early|mid|late|last|next|this|of|before|after)\s+(?:-\s*)?"
+    r"(?P<mon>January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
+)
+# A holiday with its year is a full date ("Christmas 2021"); alone it is not an identifier.
+HOLIDAY = re.compile(
+    r"\b(?:christmas(?: day| eve)?|thanksgiving(?: day)?|new year'?s(?: day| eve)|easter(?: sunday| monday)?|"
+    r"halloween|independence day|valentine'?s day|memorial day|labor day|boxing day)(?:,?\s+(?:of\s+)?(?:19|20)\d\d)\b",
+    re.I,
+)
+BIRTH_CONTEXT = re.compile(r"(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?)\W{0,3}$", re.I)
+
+
+@dataclass(frozen=True)
+class DateParts:
+    year: int | None
+    month: int | None
+    day: int | None
+
+    def as_date(self, fallback_year: int | None = None) -> date | None:
+        year = self.year or fallback_year
+        if year is None or self.month is None or self.day is None:
+            return None
+        try:
+            return date(year, self.month, self.day)
+        except ValueError:
+            return None
+
+
+def _year(value: str | None) -> int | None:
+    if not value:
+        return None
+    digits = value.strip("'’")
+    year = int(digits)
+    if len(digits) == 2:
+        year += 2000 if year < 50 else 1900
+    return year
+
+
+def _numeric_parts(a: str, b: str, year: str | None) -> DateParts | None:
+    first, second = int(a), int(b)
+    # US order (month/day) unless the first number cannot be a month.
+    month, day = (first, second) if first <= 12 else (second, first)
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return DateParts(_year(year), month, day)
+
+
+def _parts(m: re.Match[str]) -> DateParts | None:
+    groups = m.groupdict()
+    if "a" in groups and groups["a"] is not None:
+        return _numeric_parts(groups["a"], groups["b"], groups.get("year"))
+    mon = groups.get("mon")
+    month = MONTHS.get(mon.lower().rstrip(".")) if mon else None
+    if mon and month is None:
+        month = int(mon) if mon.isdigit() else None
+    day = int(groups["day"]) if groups.get("day") else None
+    return DateParts(_year(groups.get("year")), month, day)
+
+
+def find_dates(shadow: ShadowText) -> list[Span]:
+    text = shadow.text
+    found: list[tuple[int, int, float]] = []
+
+    def add(start: int, end: int, confidence: float) -> None:
+        if BIRTH_CONTEXT.search(text[max(0, start - 20) : start]):
+            confidence = max(confidence, 0.95)
+        found.append((start, end, confidence))
+
+    for regex, confidence in DATE_PATTERNS:
+        for m in regex.finditer(text):
+            if _parts(m) is None:
+                continue
+            mon = (m.groupdict().get("mon") or "").lower()
+            if mon == "may" and not m.groupdict().get("year") and m.group()[0] == "m":
+                confidence_here = confidence * 0.7  # "may 3" in lower case could be "may 3 times"
+            else:
+                confidence_here = confidence
+            add(m.start(), m.end(), confidence_here)
+    for m in SHORT_NUMERIC.finditer(text):
+        if _numeric_parts(m.group("a"), m.group("b"), None) is not None:
+            add(m.start("a"), m.end("b"), 0.7)
+    for m in WEEKDAY.finditer(text):
+        add(m.start(), m.end(), 0.6)
+    for m in MONTH_ALONE.finditer(text):
+        add(m.start("mon"), m.end("mon"), 0.6)
+    for m in HOLIDAY.finditer(text):
+        add(m.start(), m.end(), 0.5)
+    spans: list[Span] = []
+    for start, end, confidence in found:
+        a, b = shadow.to_original(start, end)
+        spans.append(Span(a, b, Kind.DATE, shadow.original[a:b], confidence, "rule:date"))
+    return spans
+
+
+def parse_date(text: str) -> DateParts | None:
+    """Year, month and day of a detected date's text, as far as the text tells them."""
+    shadow = ShadowText(text).text
+    best: DateParts | None = None
+    for regex, _confidence in DATE_PATTERNS:
+        m = regex.search(shadow)
+        if m:
+            parts = _parts(m)
+            if parts and (best is None or _completeness(parts) > _completeness(best)):
+                best = parts
+    if best is None:
+        m2 = re.search(r"(?P<a>[01]?\d)/(?P<b>[0-3]?\d)", shadow)
+        if m2:
+            best = _numeric_parts(m2.group("a"), m2.group("b"), None)
+    return best
+
+
+def _completeness(parts: DateParts) -> int:
+    return sum(x is not None for x in (parts.year, parts.month, parts.day))

@@ -1,0 +1,294 @@
+"""Structured identifiers: e-mail, URL, IP, phone and fax, SSN, record/plan/account/licence/device numbers, ages
+over 89. Each rule follows the identifier's real format and, where a format alone is ambiguous, the words before
+it on the same line ("MRN", "policy", "fax", "call me at").
+
+All rules read the shadow text (spoken numbers as digits) and report spans in the original text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from app.core.redact.base import Kind, Span
+from app.core.redact.spoken import ShadowText
+
+CONTEXT_CHARS = 40
+
+# Words that say what a number is. Order matters only between equally near words: the first listed wins.
+_CONTEXT: list[tuple[Kind, str, str]] = [
+    (Kind.FAX, "", r"fax(?:ed)?"),
+    (Kind.SSN, "", r"ssn|social security|social sec\w*|ss ?#|ss no"),
+    (
+        Kind.MRN,
+        "",
+        r"mrn|mr ?#|medical record|med(?:ical)? rec\w*|records?|chart|hospital (?:number|no)|"
+        r"patient (?:number|no)|pt (?:number|no)|file (?:number|no)|unit number",
+    ),
+    (
+        Kind.HEALTH_PLAN_ID,
+        "",
+        r"insurance|insurer|insured|member (?:id|number|no|#)|membership|policy|"
+        r"(?:health )?plan (?:id|number|no|#)|health plan|beneficiary|medicare|medicaid|subscriber|group (?:number|no)|"
+        r"payer|hmo|ppo|nhs|medical aid|health card|tricare",
+    ),
+    (
+        Kind.ACCOUNT,
+        "",
+        r"account|acct|a/c|card|credit|debit|iban|bank|billing|invoice|routing|sort code|"
+        r"visa|mastercard|amex",
+    ),
+    (Kind.VEHICLE, "", r"vin|vehicle|plate|car registration|reg(?:istration)? plate"),
+    (Kind.LICENSE, "", r"licen[cs]e|dea|npi|certificate|cert|permit|passport|driver'?s|dl"),
+    (Kind.DEVICE, "", r"serial|s/n|sn|device|implant|pacemaker|defibrillator|pump|udi|lot|imei|model (?:number|no)"),
+    (Kind.BIOMETRIC, "", r"fingerprint|finger print|retina\w*|iris|voice ?print|biometric\w*|palm ?print|face id"),
+    (Kind.PHOTO, "", r"photo\w*|picture|image|img|selfie|headshot"),
+    (Kind.LOCATION, "ZIP", r"zip(?: code)?|postal code|post ?code"),
+    (
+        Kind.PHONE,
+        "",
+        r"phone|tel|telephone|mobile|cell|cellphone|desk|call(?:ed|ing)?|reach(?:ed)?|answering|"
+        r"text(?:ed|ing)?|messages?|contact|registered|pager|beeper|dial|landline|whatsapp|extension|ext",
+    ),
+    (
+        Kind.ID,
+        "",
+        r"id|identifier|identification|case|ref|reference|ticket|number|no|code|tracking|accession|"
+        r"specimen|requisition|order|encounter|study|trial|#",
+    ),
+]
+_CONTEXT_RE = [
+    (kind, label, re.compile(r"(?<![A-Za-z])(?:" + pattern + r")(?![A-Za-z])", re.IGNORECASE))
+    for kind, label, pattern in _CONTEXT
+]
+
+EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+SPOKEN_EMAIL_RE = re.compile(
+    r"\b[a-z0-9]+(?:\s+(?:dot|underscore)\s+[a-z0-9]+)*\s+at\s+[a-z0-9]+(?:\s+dot\s+[a-z0-9]+)*"
+    r"\s+dot\s+(?:com|org|net|edu|gov|co|io|us|uk|ca)\b",
+    re.IGNORECASE,
+)
+_TLDS = (
+    "com|org|net|edu|gov|mil|int|io|info|biz|health|care|clinic|app|co|us|uk|ca|au|nz|ie|de|fr|nl|se|dk|no|fi|be|"
+    "at|ch|es|it|pt|pl|cz|ee|cy|uy|br|mx|jp|cn|in|za|ru"
+)
+URL_RE = re.compile(
+    r"\b(?:https?://|ftp://|www\.)[^\s<>\"'\])}]+|"
+    r"(?<![@\w.-])(?:[A-Za-z0-9][A-Za-z0-9-]+\.)+(?:" + _TLDS + r")(?![\w-])(?:/[^\s<>\"'\])}]*)?",
+    re.IGNORECASE,
+)
+IPV4_RE = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+IPV6_RE = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+
+# Numbers in groups: phones, SSNs, grouped account numbers. Digits only, with separators and an extension.
+GROUPED_RE = re.compile(
+    r"(?<![\w+/.-])(?:\+\d{1,3}[\s.-]?|\b00\d{1,2}[\s.-])?(?:\(\d{1,4}\)[\s.-]?|\(0\)\s?)?\d{1,8}"
+    r"(?:[\s.-]{1,2}(?:\(0\)\s?)?\d{1,8}){1,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w/-]|\.\d)"
+)
+NANP_RE = re.compile(
+    r"^(?:\+?1[\s.-]?|001[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d+)?$"
+)
+SSN_RE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")
+
+# Codes: one token of letters, digits and inner dashes with at least two digits, e.g. PROS-123456, #SC987654, 12345XJ.
+CODE_RE = re.compile(
+    r"(?<![\w@#/.-])#?(?=[A-Za-z0-9-]*\d[A-Za-z0-9-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@/-]|\.\w)"
+)
+IBAN_RE = re.compile(r"\b[A-Za-z]{2}\d{2}(?:\s?[A-Za-z0-9]{4}){2,7}(?:\s?[A-Za-z0-9]{1,4})?\b")
+VIN_RE = re.compile(r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b")
+PHOTO_FILE_RE = re.compile(r"(?<![\w.-])[\w.-]+\.(?:jpe?g|png|heic|heif|gif|bmp|tiff?|webp|dcm)\b", re.IGNORECASE)
+
+# Units and clinical tokens that look like codes: "500mg", "COVID-19", "HbA1c", "BRCA1", "B12".
+UNIT_SUFFIX_RE = re.compile(
+    r"\d(?:mg|mcg|ug|g|kg|ml|l|mmhg|mmol|meq|iu|u|units?|cc|cm|mm|km|hz|khz|bpm|kcal|cal|lbs?|oz|hrs?|min|sec|"
+    r"x|h|d|wk|mo|yrs?|y|pm|am)$",
+    re.IGNORECASE,
+)
+# A number followed by a unit or a count word is a quantity, not an identifier: "2000 mg", "100 units".
+UNIT_AFTER_RE = re.compile(
+    r"\s?(?:mg|mcg|micrograms?|milligrams?|g|grams?|kg|ml|mls|cc|l|liters?|litres?|units?|iu|meq|mmol|mmhg|%|"
+    r"percent|times|tablets?|tabs?|capsules?|puffs?|drops?|doses?|cells|copies|/|per|x\s?10)\b",
+    re.IGNORECASE,
+)
+AGE_RE = re.compile(
+    r"(?:\b(?:age[ds]?|aged)\s*:?\s*(?P<a>9\d|1[01]\d)\b)|"
+    r"(?:\b(?P<b>9\d|1[01]\d)\s*-?\s*(?:years?|yrs?|y)\.?\s*-?\s*(?:old|o\.?)\b)|"
+    r"(?:\b(?P<c>9\d|1[01]\d)\s*(?:yo|y/o|y\.o\.|yr|[MF])\b)|"
+    r"(?:\b(?:in\s+(?:his|her|their)\s+)(?P<d>(?:9|10)0s|nineties)\b)",
+    re.IGNORECASE,
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def context_kind(text: str, pos: int, after_end: int | None = None) -> tuple[Kind, str] | None:
+    """The kind the words just before `pos` (same line, 40 characters) give a number, nearest word first."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    if not text[line_start:pos].strip() and line_start > 1:
+        # A label on its own line ("Phone:\n0487 98 11 92") speaks for the next line.
+        line_start = text.rfind("\n", 0, line_start - 1) + 1
+    window_start = max(line_start, pos - CONTEXT_CHARS)
+    window = text[window_start:pos]
+    # A context word belongs to the number right after it: "MRN 00482913, seen at 617-555-0199" is a phone.
+    last_digit = max((i for i, ch in enumerate(window) if ch.isdigit()), default=-1)
+    window = window[last_digit + 1 :]
+    best: tuple[int, int, Kind, str] | None = None  # (distance, rank, kind, label)
+    for rank, (kind, label, regex) in enumerate(_CONTEXT_RE):
+        for m in regex.finditer(window):
+            distance = len(window) - m.end()
+            # A generic word ("number", "#", "id") right after a specific one belongs to it: "phone number".
+            if kind == Kind.ID and best is not None and best[2] != Kind.ID and best[0] - distance < 16:
+                continue
+            if best is None or distance < best[0] or (distance == best[0] and rank < best[1]):
+                best = (distance, rank, kind, label)
+    if after_end is not None and best is None:
+        tail = text[after_end : after_end + 12]
+        if re.match(r"\s*\(?\s*(?:mrn|id|ssn)\b", tail, re.IGNORECASE):
+            word = re.match(r"\s*\(?\s*(\w+)", tail)
+            key = word.group(1).lower() if word else ""
+            return {"mrn": (Kind.MRN, ""), "ssn": (Kind.SSN, "")}.get(key, (Kind.ID, ""))
+    return (best[2], best[3]) if best else None
+
+
+class IdentifierRules:
+    """Finds structured identifiers in one text. Create one per text; it holds no state between texts."""
+
+    def __init__(self, shadow: ShadowText) -> None:
+        self.shadow = shadow
+        self.text = shadow.text
+        self.spans: list[Span] = []
+
+    def add(self, start: int, end: int, kind: Kind, confidence: float, source: str, label: str = "") -> None:
+        a, b = self.shadow.to_original(start, end)
+        original = self.shadow.original
+        if b > a:
+            self.spans.append(Span(a, b, kind, original[a:b], confidence, source, label))
+
+    def run(self) -> list[Span]:
+        self.emails()
+        self.urls()
+        self.ips()
+        self.grouped_numbers()
+        self.codes()
+        self.ibans_vins_photos()
+        self.ages()
+        return self.spans
+
+    def emails(self) -> None:
+        for m in EMAIL_RE.finditer(self.text):
+            self.add(m.start(), m.end(), Kind.EMAIL, 0.99, "rule:email")
+        for m in SPOKEN_EMAIL_RE.finditer(self.text):
+            self.add(m.start(), m.end(), Kind.EMAIL, 0.8, "rule:email")
+
+    def urls(self) -> None:
+        for m in URL_RE.finditer(self.text):
+            value = m.group().rstrip(".,;:!?")
+            if "@" in self.text[max(0, m.start() - 1) : m.start()]:
+                continue
+            self.add(m.start(), m.start() + len(value), Kind.URL, 0.95, "rule:url")
+
+    def ips(self) -> None:
+        for regex in (IPV4_RE, IPV6_RE):
+            for m in regex.finditer(self.text):
+                try:
+                    ipaddress.ip_address(m.group())
+                except ValueError:
+                    continue
+                self.add(m.start(), m.end(), Kind.IP, 0.95, "rule:ip")
+
+    def grouped_numbers(self) -> None:
+        for m in GROUPED_RE.finditer(self.text):
+            value = m.group().strip(" .-")
+            start = m.start() + m.group().index(value[0])
+            end = start + len(value)
+            digits = re.sub(r"\D", "", value.split("x")[0].split("ext")[0])
+            if not 7 <= len(digits) <= 19:
+                continue
+            if not re.search(r"[\s.()-]", value) and len(digits) < 7:
+                continue
+            ctx = context_kind(self.text, start, end)
+            kind = ctx[0] if ctx else None
+            if SSN_RE.match(value):
+                self.add(start, end, kind if kind not in (None, Kind.PHONE, Kind.ID) else Kind.SSN, 0.9, "rule:ssn")
+            elif kind in (Kind.PHONE, Kind.FAX):
+                self.add(start, end, kind, 0.9, "rule:phone")
+            elif NANP_RE.match(value):
+                self.add(start, end, kind if kind and kind != Kind.ID else Kind.PHONE, 0.9, "rule:phone")
+            elif 13 <= len(digits) <= 19 and luhn_ok(digits):
+                self.add(start, end, Kind.ACCOUNT, 0.9, "rule:card")
+            elif ctx is not None and kind is not None:
+                self.add(start, end, kind, 0.8, "rule:number", ctx[1])
+            elif re.fullmatch(r"\d+", value) and len(digits) >= 7:
+                self.add(start, end, Kind.ID, 0.6, "rule:number")
+
+    def codes(self) -> None:
+        for m in CODE_RE.finditer(self.text):
+            token = m.group()
+            bare = token.lstrip("#")
+            digits = sum(ch.isdigit() for ch in bare)
+            letters = sum(ch.isalpha() for ch in bare)
+            if UNIT_SUFFIX_RE.search(bare) and letters <= 5:
+                continue
+            if re.fullmatch(r"(?:19|20)\d\d(?:-(?:19|20)?\d\d)?", bare):  # a year or a range of years
+                continue
+            if UNIT_AFTER_RE.match(self.text, m.end()):
+                continue
+            ctx = context_kind(self.text, m.start(), m.end())
+            if ctx is not None and self._enough_for(ctx[0], ctx[1], bare, digits, letters):
+                kind, label = ctx
+                self.add(m.start(), m.end(), kind, 0.9, "rule:code", label)
+            elif self._code_shape(token, bare, digits, letters):
+                confidence = 0.75 if letters and "-" in bare else 0.6
+                self.add(m.start(), m.end(), Kind.ID, confidence, "rule:code")
+
+    @staticmethod
+    def _enough_for(kind: Kind, label: str, bare: str, digits: int, letters: int) -> bool:
+        """How much a number must have to be the identifier its context word names."""
+        if label == "ZIP":
+            return bool(re.fullmatch(r"\d{3,5}(?:-\d{3,4})?", bare))
+        if kind in (Kind.PHONE, Kind.FAX):
+            return digits >= 7
+        if kind == Kind.SSN:
+            return digits == 9
+        if kind == Kind.ID:
+            return digits >= 5 or (digits >= 3 and letters > 0)
+        return digits >= 4 or (digits >= 3 and letters > 0)
+
+    @staticmethod
+    def _code_shape(token: str, bare: str, digits: int, letters: int) -> bool:
+        """A code without context words: long numbers, letter-prefixed numbers, '#' references."""
+        if letters == 0:
+            plain = bare.replace("-", "")
+            return len(plain) >= 7 or (token.startswith("#") and digits >= 4) or ("-" in bare and digits >= 6)
+        if digits >= 4 and letters <= 6 and len(bare) >= 6:
+            # Letters then digits (PROS-123456, B123456789) or digits then a short letter suffix (12345XJ).
+            return bool(re.fullmatch(r"[A-Za-z]{1,6}-?\d{4,}(?:-?[A-Za-z0-9]+)*|\d{4,}-?[A-Za-z]{1,3}", bare))
+        return token.startswith("#") and digits >= 3
+
+    def ibans_vins_photos(self) -> None:
+        for m in IBAN_RE.finditer(self.text):
+            compact = m.group().replace(" ", "")
+            if 15 <= len(compact) <= 34 and sum(c.isdigit() for c in compact) >= 8:
+                self.add(m.start(), m.end(), Kind.ACCOUNT, 0.9, "rule:iban")
+        for m in VIN_RE.finditer(self.text):
+            self.add(m.start(), m.end(), Kind.VEHICLE, 0.8, "rule:vin")
+        for m in PHOTO_FILE_RE.finditer(self.text):
+            self.add(m.start(), m.end(), Kind.PHOTO, 0.7, "rule:photo")
+
+    def ages(self) -> None:
+        for m in AGE_RE.finditer(self.text):
+            group = next(g for g in ("a", "b", "c", "d") if m.group(g))
+            self.add(m.start(group), m.end(group), Kind.AGE, 0.9, "rule:age")
+
+
+def find_identifiers(shadow: ShadowText) -> Iterator[Span]:
+    yield from IdentifierRules(shadow).run()

@@ -1,0 +1,393 @@
+"""Places smaller than a state: street addresses (US and European layouts, military and PO boxes, multi-line
+address blocks), ZIP codes, and the names of hospitals and clinics.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.core.redact.base import Kind, Span
+from app.core.redact.rules_names import FUNCTION_WORDS
+
+_CAP = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’.\-\u00C0-\u024F]*"
+_WORD = r"[^\W\d_][\w'’.\-]*"
+STREET_SUFFIX = (
+    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|close|terrace|ter|"
+    r"crescent|cres|highway|hwy|parkway|pkwy|square|sq|loop|trail|trl|circle|cir|alley|plaza|mews|gardens|"
+    r"heights|row|walk|grove|greens|coves|radial|union|flats|fort|pike|expressway|freeway|route|rte|str|utca|"
+    r"strasse|straße|gatan|vej|veien|vegen|weg|laan|straat|gade|katu|tie"
+)
+# Romance and other street words that come before the name: "Via Tasso 129", "Rue De La Gare", "ul. Północna 73".
+STREET_PREFIX = (
+    r"Via|[Rr]ue|[Rr]ua|[Cc]alle|[Aa]venida|[Pp]aseo|[Pp]iazza|[Ss]trada|ul|[Uu]lica|Plaza|Largo|[Tt]ravessa|"
+    r"[Cc]arrer|Camino|[Aa]vinguda"
+)
+
+US_STREET = re.compile(
+    rf"\b\d{{1,6}}(?:\s\d{{1,5}})?\s+(?:[NSEW]\.?\s+)?(?:{_CAP}\s+){{0,3}}{_CAP}\s+(?i:{STREET_SUFFIX})\b\.?",
+)
+US_STREET_ANYCASE = re.compile(
+    rf"\b\d{{1,6}}(?:\s\d{{1,5}})?\s+(?:{_WORD}\s+){{0,3}}(?:{STREET_SUFFIX})\b\.?", re.IGNORECASE
+)
+PREFIX_STREET = re.compile(
+    rf"(?:\b\d{{1,6}}\s+)?\b(?:{STREET_PREFIX})\.?\s+(?:{_WORD}\s+){{0,3}}(?:{_WORD}\s+)?\d{{1,5}}[A-Za-z]?\b"
+    rf"|(?:\b\d{{1,6}}\s+)?\b(?:{STREET_PREFIX})\.?\s+(?:{_CAP}\s?){{1,4}}"
+)
+# "Dalmatinova 43", "1072 Pohlstrasse 9": a name and a house number, when another address part is near.
+NAME_NUMBER = re.compile(rf"(?:\b\d{{1,6}}\s+)?\b{_CAP}(?:\s+{_CAP}){{0,2}}\s+\d{{1,5}}[A-Za-z]?\b")
+UNIT_RE = re.compile(
+    r"(?i:\b(?:apt|apartment|suite|ste|flat|p\.?\s?o\.?\s*box|post office box|psc|cmr|bldg|building)\.?\s*#?\s*"
+    r"\d+[A-Za-z]?\b)|\b(?:Unit|Box)\s+#?\d+[A-Za-z]?\b"
+)
+MILITARY_RE = re.compile(r"\b(?:[ADF]PO\s+A[AEP]\s+\d{5}|US(?:NS|NV|S|CGC)\s+[A-Z][\w'-]+)")
+CITY_STATE_ZIP = re.compile(
+    rf"\b{_CAP}(?:\s+{_CAP}){{0,3}},\s*(?:[A-Z]{{2}}|[A-Z][a-z]+)\s+\d{{5}}(?:-\d{{4}})?\b"
+    rf"|\b(?:[A-Z]{{2}})\s+\d{{5}}(?:-\d{{4}})?\b"
+)
+ADDRESS_CUE = re.compile(
+    r"(?:\baddress(?:es)?(?:\s+is)?|\blives?\s+(?:at|on|in)|\bliving\s+at|\blocated\s+at|\bresides?\s+(?:at|on|in)|"
+    r"\bmoved\s+to|\bmeet\s+(?:me|us)\s+at|\bsent\s+to|\bsend\s+(?:it|this|them)\s+to|\bdeliver(?:ed)?\s+to|"
+    r"\breturn\s+(?:it\s+)?to|\bdrops?\s+(?:you|me)\s+off\s+at|\btaxi\s+to|\bhome\s+is|\bstreet\s+is)"
+    r"\s*[:\-]?\s*",
+    re.IGNORECASE,
+)
+# Cues that also start ordinary sentences: they count only before a house number ("it is 5638 Aasa 43").
+WEAK_ADDRESS_CUE = re.compile(
+    r"(?:\bis\s+at|\benter\s+on|\bstop\s+at|\barrived\s+at|\bit\s+is|\bhere\s+they\s+are|\bthe\s+same|"
+    r"\bwe\s+are\s+at|\bit'?s\s+in|\bis\s+on)\s*[:\-]?\s*(?=\d{1,6}\s+[^\W\d])",
+    re.IGNORECASE,
+)
+CORNER_RE = re.compile(r"\bthe\s+corner\s+of\b", re.IGNORECASE)
+FACILITY_WORDS = (
+    r"hospital|hosp|clinic|clinics|medical cent(?:er|re)|med\.? cent(?:er|re)|health cent(?:er|re)|"
+    r"healthcare|health care|health system|medical group|infirmary|sanatorium|hospice|nursing home|care home|"
+    r"rehabilitation cent(?:er|re)|rehab cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|urgent care|"
+    r"memorial|institute|cancer cent(?:er|re)|heart cent(?:er|re)|children'?s|general|va|practice|pharmacy|"
+    r"laboratories|imaging|center|centre|branch|office"
+)
+FACILITY_RE = re.compile(
+    rf"(?:\b(?:St\.?|Saint|Mount|Mt\.?)\s+)?(?:(?:{_CAP}|[A-Z]{{3,6}})(?:\s+|-|\s+(?:of|and|&)\s+)){{1,4}}"
+    rf"(?i:{FACILITY_WORDS})\b\.?"
+)
+SAINT_RE = re.compile(rf"\b(?:St\.?|Saint|Mount|Mt\.?)\s+{_CAP}(?:'s|’s)?(?:\s+{_CAP})?")
+VISIT_CUE = re.compile(
+    r"\b(?:seen|treated|admitted|evaluated|presented|operated|followed|transferred|referred|discharged|visited|"
+    r"hospitali[sz]ed|diagnosed|examined|assessed|delivered|born|managed|cared for|attends?|works)\s+"
+    r"(?:(?:on\s+\S+\s+)?(?:at|to|from|in)\s+)?(?:the\s+|our\s+)?",
+    re.IGNORECASE,
+)
+# "at UCSF on March 15th", "at Johns Hopkins, ...": a capitalised name after "at" that ends where the clause does.
+AT_PLACE = re.compile(
+    rf"\b(?:at\s+(?:the\s+)?(?P<place>(?:(?:{_CAP}|[A-Z]{{2,6}})(?:-|\s+)){{0,3}}(?:{_CAP}|[A-Z]{{3,6}}))|"
+    rf"from\s+(?:the\s+)?(?P<place2>(?:{_CAP}(?:-|\s+)){{0,3}}{_CAP}))"
+    r"(?=\s+(?:on|in|for|from|and|last|this|since|with|after|before|to)\b|\s*[,.;:)?!]|\s*$)"
+)
+# Words that name a kind of place, not a particular one: "seen at Clinic", "admitted to Cardiology".
+GENERIC_PLACES = frozenset(
+    [
+        "clinic",
+        "hospital",
+        "office",
+        "home",
+        "er",
+        "ed",
+        "icu",
+        "emergency",
+        "department",
+        "room",
+        "ward",
+        "unit",
+        "floor",
+        "cardiology",
+        "oncology",
+        "neurology",
+        "surgery",
+        "radiology",
+        "urgent",
+        "care",
+        "pharmacy",
+        "lab",
+        "laboratory",
+        "outpatient",
+        "inpatient",
+        "the",
+        "our",
+        "my",
+        "his",
+        "her",
+        "their",
+        "this",
+        "that",
+        "rehab",
+        "rehabilitation",
+        "hospice",
+        "primary",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "dr",
+        "doctor",
+    ]
+)
+
+
+ADDRESS_GLUE = frozenset({"and", "of", "the", "de", "del", "la", "le", "du"})
+# Words that start ordinary prose after an address: "...Elm Street, last seen in clinic".
+PROSE_WORDS = frozenset(
+    [
+        "seen",
+        "last",
+        "next",
+        "visited",
+        "found",
+        "treated",
+        "admitted",
+        "presented",
+        "arrived",
+        "returned",
+        "blocked",
+        "error",
+        "case",
+        "issue",
+        "concert",
+        "night",
+        "week",
+        "month",
+        "year",
+        "months",
+        "weeks",
+        "days",
+    ]
+)
+
+
+FIELD_WORDS = frozenset(
+    [
+        "ssn",
+        "mrn",
+        "dob",
+        "phone",
+        "tel",
+        "fax",
+        "email",
+        "e-mail",
+        "mobile",
+        "cell",
+        "insurance",
+        "member",
+        "policy",
+        "account",
+        "dx",
+        "hx",
+        "pmh",
+        "hpi",
+    ]
+)
+# Lower-case dictation: "st marys hospital", "boston general hospital".
+FACILITY_LOWER = re.compile(
+    r"\b(?P<name>(?:(?:st|saint|mount|mt)\.?\s+)?[a-z][a-z'’.-]+(?:\s+[a-z][a-z'’.-]+){0,2})\s+"
+    r"(?:hospital|clinic|medical cent(?:er|re)|health cent(?:er|re)|infirmary|memorial)\b"
+)
+
+
+def _span(text: str, start: int, end: int, confidence: float, source: str, label: str) -> Span:
+    while end > start and text[end - 1] in " ,\n\t":
+        end -= 1
+    return Span(start, end, Kind.LOCATION, text[start:end], confidence, source, label)
+
+
+def _address_region(text: str, start: int) -> int:
+    """End of an address that begins at `start`: over numbers, capitalised words, unit words and line breaks of
+    an address block, stopping at a sentence end or the first function word that starts ordinary prose."""
+    pos = start
+    end = start
+    words = list(re.finditer(r"[^\s,]+|\n", text[start : start + 300]))
+    lines = 0
+    for idx, m in enumerate(words):
+        token = m.group()
+        if token == "\n":
+            lines += 1
+            if lines > 5 or text[start + m.start() : start + m.start() + 2] == "\n\n":
+                break
+            continue
+        bare = token.strip(".;:!?()\"'>").lower()
+        if re.fullmatch(r"(?:mobile|desk|fax|phone|tel|email|e-mail|name|date)", bare.rstrip(":")) and ":" in token:
+            break
+        if idx > 0 and (bare in FUNCTION_WORDS or bare in PROSE_WORDS) and bare not in ADDRESS_GLUE:
+            break
+        pos = start + m.end()
+        end = pos
+        nxt = words[idx + 1].group().strip(".,:;()").lower() if idx + 1 < len(words) else ""
+        abbreviation = bare in ("apt", "st", "ste", "ave", "rd", "dr", "blvd")
+        if (
+            token.endswith(".")
+            and not abbreviation
+            and (nxt in FUNCTION_WORDS or nxt in PROSE_WORDS or nxt in FIELD_WORDS)
+        ):
+            break  # "... IL 62704. SSN ...", "... Street. She ..."
+        # "...Street." ends the sentence; "Apt." or "St." inside an address does not
+        sentence_end = token.endswith(("?", "!")) or bare not in ("apt", "st", "ste", "ave", "rd", "dr", "blvd")
+        if token.endswith((".", "?", "!")) and len(bare) > 3 and not re.fullmatch(r"\d+\.?", token) and sentence_end:
+            break
+    return end
+
+
+def find_locations(text: str, english: frozenset[str] = frozenset()) -> list[Span]:
+    spans: list[Span] = []
+    strong_lines: set[int] = set()
+    for regex, confidence in ((US_STREET, 0.85), (PREFIX_STREET, 0.75), (UNIT_RE, 0.85), (MILITARY_RE, 0.9)):
+        for m in regex.finditer(text):
+            end = _address_region(text, m.start())
+            spans.append(_span(text, m.start(), max(end, m.end()), confidence, "rule:address", "ADDRESS"))
+            strong_lines.add(text.count("\n", 0, m.start()))
+    for m in CORNER_RE.finditer(text):
+        spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.75, "rule:address", "ADDRESS"))
+    for m in CITY_STATE_ZIP.finditer(text):
+        spans.append(_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
+    for m in [*ADDRESS_CUE.finditer(text), *WEAK_ADDRESS_CUE.finditer(text)]:
+        if re.search(r"\b(?:ip|e-?mail|web|mac|url)\s*$", text[max(0, m.start() - 8) : m.start()], re.IGNORECASE):
+            continue  # "IP address 10.0.0.1", "email address ...": other rules own these
+        rest = text[m.end() : m.end() + 200]
+        if not rest or not (
+            rest[0].isdigit() or CORNER_RE.match(rest) or (rest[0].isupper() and re.search(r"\d", rest[:60]))
+        ):
+            continue
+        end = _address_region(text, m.end())
+        if end - m.end() >= 3 and re.search(r"\d|corner", text[m.end() : end], re.IGNORECASE):
+            spans.append(_span(text, m.end(), end, 0.8, "rule:address", "ADDRESS"))
+        elif end - m.end() >= 3:
+            spans.append(_span(text, m.end(), end, 0.6, "rule:address", "ADDRESS"))
+    for m in US_STREET_ANYCASE.finditer(text):
+        line = text.count("\n", 0, m.start())
+        if ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()]) or line in strong_lines:
+            spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
+    spans += _address_blocks(text, spans)
+    spans += _facilities(text, english)
+    return spans
+
+
+def _address_blocks(text: str, found: list[Span]) -> list[Span]:
+    """Lines of a postal block: a "1072 Pohlstrasse 9" or "Suite 858" line makes its short neighbours (town,
+    country and postcode lines) part of the address."""
+    out: list[Span] = []
+    lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]*", text) if m.group().strip()]
+    # Only short lines can be lines of a postal block; a long line is prose that mentions an address.
+    starts_with_address = {
+        i
+        for i, (a, b, line) in enumerate(lines)
+        if len(line) <= 80
+        and (
+            (re.match(r"\s*>?\s*\d{1,6}\s+\S", line) and NAME_NUMBER.search(line))
+            or UNIT_RE.search(line)
+            or MILITARY_RE.search(line)
+            or any(
+                s.start >= a and s.end <= b + 1 and s.source == "rule:address" and 2 * s.length >= len(line.strip())
+                for s in found
+            )
+        )
+    }
+    for i in sorted(starts_with_address):
+        a, b, line = lines[i]
+        offset = len(line) - len(line.lstrip(" >"))
+        out.append(_span(text, a + offset, b, 0.8, "rule:address", "ADDRESS"))
+        for j in range(i + 1, min(i + 5, len(lines))):
+            ja, jb, nxt = lines[j]
+            if text[lines[j - 1][1] : ja].count("\n") > 1 or not _town_line(nxt):
+                break
+            offset = len(nxt) - len(nxt.lstrip(" >,"))
+            out.append(_span(text, ja + offset, jb, 0.75, "rule:address", "ADDRESS"))
+    for m in NAME_NUMBER.finditer(text):
+        line_no = text.count("\n", 0, m.start())
+        near = text[max(0, m.start() - 60) : m.end() + 60]
+        if (
+            line_no in {text.count("\n", 0, lines[i][0]) for i in starts_with_address}
+            or ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()])
+            or UNIT_RE.search(near)
+            or re.search(r"\b(?:street|st\.|corner)\b", near, re.IGNORECASE)
+        ):
+            out.append(_span(text, m.start(), m.end(), 0.7, "rule:address", "ADDRESS"))
+    return out
+
+
+def _town_line(line: str) -> bool:
+    """A short line of a postal block: town, region code, country, postcode."""
+    body = line.strip(" >,\t")
+    if not body or ":" in body or "@" in body or len(body) > 40:
+        return False
+    tokens = body.replace(",", " ").split()
+    if len(tokens) > 5:
+        return False
+    return all(t[0].isupper() or t.isdigit() or t == "nan" or t[0] == "(" for t in tokens)
+
+
+def _facilities(text: str, english: frozenset[str]) -> list[Span]:
+    spans: list[Span] = []
+    for m in FACILITY_RE.finditer(text):
+        words = re.findall(r"[\w']+", m.group().lower())
+        if all(w.strip("'s") in GENERIC_PLACES or w in FUNCTION_WORDS for w in words[:-1]) and len(words) <= 2:
+            continue
+        if words and words[0] in FUNCTION_WORDS:
+            continue
+        first = m.group().split()[0]
+        if len(words) == 2 and first.isupper() and len(first) <= 2:
+            continue  # "TM center"
+        if all(re.fullmatch(rf"(?:{FACILITY_WORDS}|health|medical|surgery|special|care|unit)", w) for w in words):
+            continue  # "Health Center", "Special Care Unit": a kind of place, not a particular one
+        spans.append(_span(text, m.start(), m.end(), 0.85, "rule:facility", "FACILITY"))
+    for m in FACILITY_LOWER.finditer(text):
+        words = m.group("name").split()
+        # Keep only the words that name the place: a saint, or words no dictionary knows ("cedars sinai").
+        while (
+            words
+            and words[0].strip(".") not in ("st", "saint", "mount", "mt")
+            and (words[0] in FUNCTION_WORDS or words[0] in english or words[0] in GENERIC_PLACES)
+        ):
+            words.pop(0)
+        if not words or all(w in english or w in GENERIC_PLACES for w in words):
+            continue
+        start = m.end("name") - len(" ".join(words))
+        spans.append(_span(text, start, m.end(), 0.7, "rule:facility", "FACILITY"))
+    for m in SAINT_RE.finditer(text):
+        spans.append(_span(text, m.start(), m.end(), 0.8, "rule:facility", "FACILITY"))
+    for m in AT_PLACE.finditer(text):
+        group = "place" if m.group("place") else "place2"
+        phrase = m.group(group)
+        words = re.findall(r"[\w']+", phrase.lower())
+        if not words or words[0] in GENERIC_PLACES or all(w in GENERIC_PLACES or w in FUNCTION_WORDS for w in words):
+            continue
+        if len(words) == 1 and words[0] in english and not phrase.isupper():
+            continue  # "at Rest", "at Home": an ordinary word with a capital
+        if group == "place2" and phrase.isupper():
+            continue  # "from COPD": an abbreviation, not a place
+        if phrase.isupper() and phrase in ("ATM", "ICU", "NICU", "PICU", "CCU", "PACU", "OR", "ER", "ED", "PCP", "GP"):
+            continue
+        start = m.start(group)
+        spans.append(_span(text, start, start + len(phrase), 0.6, "rule:facility", "FACILITY"))
+    for m in VISIT_CUE.finditer(text):
+        nm = re.match(
+            rf"(?:(?:{_CAP}|[A-Z]{{2,6}}|St\.)(?:\s+|-|\s+(?:of|and|&)\s+)?){{1,5}}", text[m.end() : m.end() + 80]
+        )
+        if not nm:
+            continue
+        phrase = nm.group().strip(" -")
+        words = re.findall(r"[\w']+", phrase.lower())
+        if not words or all(w in GENERIC_PLACES for w in words) or words[0] in GENERIC_PLACES:
+            continue
+        spans.append(_span(text, m.end(), m.end() + len(phrase), 0.75, "rule:facility", "FACILITY"))
+    return spans

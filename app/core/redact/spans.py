@@ -1,0 +1,100 @@
+"""Combining what the detectors found: filters (allow list, protected clinical terms, confidence), mention
+propagation, and merging overlaps into one span per identifier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from app.core.redact.base import Kind, Span
+
+# Detections that rest on a statistical model or a name list: a protected clinical term overrides them.
+WEAK_SOURCES = frozenset({"ner", "rule:names", "propagated", "rule:facility", "rule:proper"})
+# When overlapping detections disagree about the kind, the more specific evidence names the merged span.
+KIND_RANK = {
+    Kind.EMAIL: 0, Kind.URL: 1, Kind.IP: 2, Kind.SSN: 3, Kind.MRN: 4, Kind.HEALTH_PLAN_ID: 5, Kind.ACCOUNT: 6,
+    Kind.LICENSE: 7, Kind.VEHICLE: 8, Kind.DEVICE: 9, Kind.BIOMETRIC: 10, Kind.PHOTO: 11, Kind.FAX: 12,
+    Kind.PHONE: 13, Kind.DATE: 14, Kind.AGE: 15, Kind.LOCATION: 16, Kind.NAME: 17, Kind.ID: 18,
+}  # fmt: skip
+
+
+def inside(span: Span, ranges: Iterable[tuple[int, int]]) -> bool:
+    return any(a <= span.start and span.end <= b for a, b in ranges)
+
+
+def filter_spans(
+    spans: Iterable[Span],
+    allow: list[tuple[int, int]],
+    protected: list[tuple[int, int]],
+    min_confidence: float,
+) -> list[Span]:
+    kept: list[Span] = []
+    for span in spans:
+        if span.source in ("manual", "deny", "known"):
+            kept.append(span)
+            continue
+        if span.confidence < min_confidence or inside(span, allow):
+            continue
+        if span.source in WEAK_SOURCES and inside(span, protected):
+            continue
+        kept.append(span)
+    return kept
+
+
+def _score(span: Span, union_len: int) -> tuple[float, int]:
+    covers_all = 0.1 if span.length == union_len else 0.0
+    priority = 1.0 if span.source in ("manual", "deny", "known") else 0.0
+    return (priority + span.confidence + covers_all, -KIND_RANK[span.kind])
+
+
+def merge_overlaps(text: str, spans: Iterable[Span]) -> list[Span]:
+    """One span per cluster of overlapping detections, covering all of them (redacting a little more is safer
+    than leaving half an address). The cluster takes the kind and label of its best-supported member."""
+    ordered = sorted(spans, key=lambda s: (s.start, -s.end))
+    out: list[Span] = []
+    cluster: list[Span] = []
+    end = -1
+    for span in [*ordered, None]:
+        if span is not None and cluster and span.start < end:
+            cluster.append(span)
+            end = max(end, span.end)
+            continue
+        if cluster:
+            start = cluster[0].start
+            union_len = end - start
+            best = max(cluster, key=lambda s: _score(s, union_len))
+            confidence = max(s.confidence for s in cluster)
+            out.append(Span(start, end, best.kind, text[start:end], confidence, best.source, best.label))
+        if span is not None:
+            cluster = [span]
+            end = span.end
+    return out
+
+
+def trim(text: str, span: Span) -> Span | None:
+    """Drop surrounding spaces and punctuation that are not part of the identifier."""
+    start, end = span.start, span.end
+    while start < end and (text[start].isspace() or text[start] in ",;:()[]\"'"):
+        if text[start] == "(" and ")" in text[start:end]:
+            break  # "(617) 555-0142": the bracket belongs to the number
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:()[]\"'?!"):
+        end -= 1
+    if end > start and text[end - 1] == ".":
+        # Keep the full stop of an abbreviation or initial ("St.", "J."), not the one ending the sentence.
+        word = re.search(r"(\w+)\.$", text[start:end])
+        keep = word and word.group(1).isalpha() and len(word.group(1)) <= 3
+        if not (keep and span.kind in (Kind.NAME, Kind.LOCATION)):
+            end -= 1
+    if end <= start:
+        return None
+    return span if (start, end) == (span.start, span.end) else span.moved(start, end, text[start:end])
+
+
+def find_mentions(text: str, phrase: str) -> Iterable[tuple[int, int]]:
+    """Whole-word, case-insensitive occurrences of a phrase."""
+    if not phrase.strip():
+        return []
+    pattern = r"(?<![\w])" + r"\s+".join(re.escape(p) for p in phrase.split()) + r"(?![\w])"
+    return ((m.start(), m.end()) for m in re.finditer(pattern, text, re.IGNORECASE))

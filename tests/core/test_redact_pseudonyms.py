@@ -1,0 +1,130 @@
+"""Consistent placeholders per encounter, date offsets, re-identification (also of reformatted and streamed
+placeholders), the stored map, and the review screen's edits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.core.errors import InputError
+from app.core.redact.base import Kind, Span
+from app.core.redact.engine import SpacyRedactor
+from app.core.redact.lexicon import Lexicon
+from app.core.redact.pseudonyms import PseudonymMap, StreamingReidentifier, render
+from app.core.redact.review import rerender, with_manual_span, without_span
+
+
+@pytest.fixture(scope="module")
+def rules() -> SpacyRedactor:
+    return SpacyRedactor(None, Lexicon.build())
+
+
+def span(text: str, value: str, kind: Kind, label: str = "") -> Span:
+    start = text.index(value)
+    return Span(start, start + len(value), kind, value, 0.9, "rule", label)
+
+
+def test_same_identifier_same_placeholder_across_texts(rules: SpacyRedactor) -> None:
+    encounter = PseudonymMap()
+    first = rules.redact("Mr. John Smith, MRN 00482913, seen 03/03/2023.", encounter)
+    second = rules.redact("Smith called back; MRN 0048-2913 confirmed. Spelled S M I T H.", encounter)
+    assert "[PATIENT_1]" in first.redacted_text and "[MRN_1]" in first.redacted_text
+    assert second.redacted_text.count("[PATIENT_1]") == 2
+    assert "[MRN_1]" in second.redacted_text
+    assert "[PATIENT_2]" not in second.redacted_text
+
+
+def test_different_people_get_different_placeholders(rules: SpacyRedactor) -> None:
+    result = rules.redact("Dr. Alice Wong examined Mr. Peter Novak.")
+    assert "[CLINICIAN_1]" in result.redacted_text
+    assert "[PATIENT_1]" in result.redacted_text
+
+
+def test_dates_keep_their_intervals() -> None:
+    encounter = PseudonymMap(reference_date=date(2023, 1, 5))
+    text = "Admitted January 5, 2023, discharged 01/19/2023, seen again on Jan 19th 2023."
+    spans = [
+        span(text, "January 5, 2023", Kind.DATE),
+        span(text, "01/19/2023", Kind.DATE),
+        span(text, "Jan 19th 2023", Kind.DATE),
+    ]
+    out = render(text, spans, encounter).redacted_text
+    assert "[DATE_1 (day +0)]" in out
+    assert out.count("[DATE_2 (day +14)]") == 2  # two forms of one date: one placeholder
+    assert "2023" not in out
+
+
+def test_date_offsets_off_and_far_dates() -> None:
+    text = "Born March 3, 1925; seen March 4, 2020."
+    spans = [span(text, "March 3, 1925", Kind.DATE), span(text, "March 4, 2020", Kind.DATE)]
+    out = render(text, spans, PseudonymMap(reference_date=date(2020, 3, 4))).redacted_text
+    assert "[DATE_1]" in out  # 95 years back: an offset would reveal an age over 89
+    assert "[DATE_2 (day +0)]" in out
+    plain = render(text, spans, PseudonymMap(date_offsets=False)).redacted_text
+    assert "day" not in plain
+
+
+@pytest.mark.parametrize(
+    "model_output",
+    ["[PATIENT_1]", "[Patient 1]", "PATIENT_1", "[patient_1]", "[ PATIENT-1 ]", "[[PATIENT_1]]", "{PATIENT_1}"],
+)
+def test_reidentify_reformatted_placeholders(rules: SpacyRedactor, model_output: str) -> None:
+    encounter = PseudonymMap()
+    rules.redact("Mr. John Smith was seen.", encounter)
+    assert encounter.reidentify(f"Plan for {model_output}.") == "Plan for John Smith."
+
+
+def test_reidentify_leaves_unknown_and_plain_words() -> None:
+    encounter = PseudonymMap()
+    text = "Seen 03/03/2023."
+    render(text, [span(text, "03/03/2023", Kind.DATE)], encounter)
+    assert encounter.reidentify("[DATE_1 (day +0)] and [DATE_7]") == "03/03/2023 and [DATE_7]"
+    assert encounter.reidentify("the patient 1 week later") == "the patient 1 week later"
+
+
+def test_streamed_placeholders_split_across_tokens(rules: SpacyRedactor) -> None:
+    encounter = PseudonymMap()
+    rules.redact("Mr. John Smith, MRN 00482913.", encounter)
+    stream = StreamingReidentifier(encounter)
+    tokens = ["Follow", " up", " with", " [", "PAT", "IENT", "_", "1", "]", " (", "MRN", "_1", ")", " soon", "."]
+    shown = "".join(stream.feed(t) for t in tokens) + stream.close()
+    assert shown == "Follow up with John Smith (00482913) soon."
+
+
+def test_map_round_trips_through_json(rules: SpacyRedactor) -> None:
+    encounter = PseudonymMap(reference_date=date(2023, 3, 3))
+    rules.redact("Mr. John Smith, MRN 00482913, seen 03/03/2023 at 617-555-0199.", encounter)
+    restored = PseudonymMap.from_json(encounter.to_json())
+    assert restored.to_json() == encounter.to_json()
+    later = rules.redact("John Smith again, 617-555-0199, and Mary Jones.", restored)
+    assert "[PATIENT_1]" in later.redacted_text and "[PHONE_1]" in later.redacted_text
+    assert "[PATIENT_2]" in later.redacted_text
+
+
+@pytest.mark.parametrize("damaged", ["", "{", "[]", '{"version": 99}', '{"version": 1, "entries": [{"x": 1}]}'])
+def test_damaged_map_is_a_clear_error(damaged: str) -> None:
+    with pytest.raises(InputError):
+        PseudonymMap.from_json(damaged)
+
+
+def test_review_edits_rerender(rules: SpacyRedactor) -> None:
+    text = "Mr. John Smith saw Dr. Lumen at the Riverside Annex on 03/03/2023."
+    encounter = PseudonymMap()
+    result = rules.redact(text, encounter)
+    doctor = next(s for s in result.spans if s.text == "Lumen")
+    spans = without_span(result.spans, doctor)
+    start = text.index("Riverside Annex")
+    spans = with_manual_span(text, spans, start, start + len("Riverside Annex"), Kind.LOCATION)
+    again = rerender(text, spans, encounter)
+    assert "Lumen" in again.redacted_text
+    assert "Riverside Annex" not in again.redacted_text
+    assert "[PATIENT_1]" in again.redacted_text  # earlier placeholders are stable
+    for placed in again.placed:
+        assert again.redacted_text[placed.redacted_start : placed.redacted_end] == placed.placeholder
+        assert text[placed.span.start : placed.span.end] == placed.span.text
+
+
+def test_manual_span_outside_the_text_is_refused() -> None:
+    with pytest.raises(InputError):
+        with_manual_span("short", [], 2, 50, Kind.NAME)
