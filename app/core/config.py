@@ -70,9 +70,6 @@ class AsrSettings(Section):
     queue_seconds: int = Field(
         120, ge=5, le=3600, description="Audio buffered between the microphone and the recogniser, in seconds."
     )
-    temperature_fallback: bool = Field(
-        False, description="Re-decode doubtful passages at higher temperatures (slower; can invent text in noise)."
-    )
     vad_threshold: float = Field(
         0.5, ge=0.1, le=0.95, description="Voice-activity probability above which a moment counts as speech."
     )
