@@ -4,7 +4,7 @@
 #   bash packaging/setup.sh --start    # ... then open the window
 # Environment:
 #   CLINIC_LLAMA_CMAKE_ARGS  CMake flags for llama-cpp-python (default: portable CPU build, -DGGML_NATIVE=OFF).
-#                            ROCm/HIP on a W7900: "-DGGML_HIP=on -DGPU_TARGETS=gfx1100" (see README).
+#                            ROCm/HIP on a W7900: "-DGGML_NATIVE=OFF -DGGML_HIP=on -DGPU_TARGETS=gfx1100" (see README).
 #   CLINIC_CACHE             where built wheels and model wheels are kept between setups
 #                            (default ~/.cache/clinic-assistant): a second setup never recompiles.
 set -euo pipefail

@@ -29,6 +29,7 @@ from app.core.gpu.devices import (
     known_usable_mib,
     looks_integrated,
 )
+from app.core.gpu.environment import apply_rocm_environment
 from app.core.gpu.p2p import P2PStatus, combine_with_topology, p2p_from_kernel_config
 from app.core.gpu.rocminfo import parse_rocminfo
 from app.core.gpu.runner import ProbeSources, ToolStatus, collect_sources
@@ -265,14 +266,6 @@ def build_probe(sources: ProbeSources) -> GpuProbe:
     return probe
 
 
-def apply_gpu_environment(gpu: GpuSettings) -> None:
-    """Export the ROCm variables from the settings before llama.cpp initialises HIP (it reads them once)."""
-    if gpu.hip_visible_devices.strip():
-        os.environ["HIP_VISIBLE_DEVICES"] = gpu.hip_visible_devices.replace(" ", "")
-    if gpu.hsa_override_gfx_version:
-        os.environ["HSA_OVERRIDE_GFX_VERSION"] = gpu.hsa_override_gfx_version
-
-
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], GpuProbe] = {}
 
@@ -280,7 +273,7 @@ _cache: dict[tuple[str, str], GpuProbe] = {}
 def probe_gpus(gpu: GpuSettings | None = None, refresh: bool = False, timeout_s: float | None = None) -> GpuProbe:
     """Probe once per process (per visibility setting); `refresh=True` runs the tools again."""
     gpu = gpu or GpuSettings()
-    apply_gpu_environment(gpu)
+    apply_rocm_environment(gpu)
     visible = os.environ.get("HIP_VISIBLE_DEVICES", "")
     override = os.environ.get("HSA_OVERRIDE_GFX_VERSION", "")
     key = (visible, override)

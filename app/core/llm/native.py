@@ -23,7 +23,6 @@ import contextlib
 import ctypes
 import io
 import logging
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from typing import Any, TextIO
 
 from app.core.config import GpuSettings
 from app.core.errors import EngineUnavailable
+from app.core.gpu.environment import apply_rocm_environment
 
 log = logging.getLogger("app.llm.native")
 
@@ -44,21 +44,6 @@ _recent: collections.deque[tuple[int, str]] = collections.deque(maxlen=40)
 _recent_lock = threading.Lock()
 _last_level = logging.DEBUG
 _callback_ref: Any = None  # the ctypes callback must stay alive as long as llama.cpp may call it
-
-
-def apply_rocm_environment(gpu: GpuSettings) -> dict[str, str]:
-    """Export the ROCm variables from the settings (before llama_cpp is imported). Returns what was set."""
-    wanted = {"HIP_VISIBLE_DEVICES": gpu.hip_visible_devices.replace(" ", ""),
-              "HSA_OVERRIDE_GFX_VERSION": gpu.hsa_override_gfx_version}
-    applied: dict[str, str] = {}
-    for name, value in wanted.items():
-        if not value:
-            continue
-        if "llama_cpp" in sys.modules and os.environ.get(name) != value:
-            log.warning("%s changed after llama.cpp was loaded: restart the app for it to take effect", name)
-        os.environ[name] = value
-        applied[name] = value
-    return applied
 
 
 def _on_native_log(level: int, text: bytes | None, _user_data: Any) -> None:
