@@ -17,6 +17,7 @@ from typing import Any
 from app.core.errors import CancelToken, EngineUnavailable, ModelError
 from app.core.logs import text_stats
 from app.core.redact.base import Kind, RedactionResult, Span
+from app.core.redact.known import known_name_words, near_name_mentions
 from app.core.redact.lexicon import Lexicon
 from app.core.redact.pseudonyms import PseudonymMap, render
 from app.core.redact.rules_dates import find_dates
@@ -382,6 +383,13 @@ class SpacyRedactor:
                         continue
                     for a, b in find_mentions(text, form):
                         out.append(Span(a, b, entry.kind, text[a:b], 0.95, "known", entry.label))
+            # A known name that the recogniser spelled a little wrong ("treadgol" for "Tredgold").
+            owner = known_name_words(pseudonyms)
+            for a, b, target in near_name_mentions(text, owner, names.known_word):
+                entry = pseudonyms.entries[owner[target]]
+                span = Span(a, b, Kind.NAME, text[a:b], 0.8, "known", entry.label)
+                pseudonyms.alias(entry.placeholder, span)
+                out.append(span)
         return out
 
     def _propagate(

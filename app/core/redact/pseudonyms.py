@@ -91,6 +91,14 @@ class PseudonymMap:
             self.reference_date = date.fromisoformat(iso)
         return entry
 
+    def alias(self, placeholder: str, span: Span) -> None:
+        """`span` names the same thing as `placeholder` (a misspelled known name): give it that placeholder."""
+        entry = self.entries[placeholder]
+        key, _ = identity_key(span, self.reference_date)
+        self._by_key[(span.kind, key)] = placeholder
+        if span.text not in entry.surfaces:
+            entry.surfaces.append(span.text)
+
     def _partial_name(self, span: Span, key: str) -> str | None:
         """'Smith' after 'John Smith' (or the reverse) is the same person."""
         if span.kind != Kind.NAME or len(key) < 3:

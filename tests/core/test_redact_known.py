@@ -1,0 +1,47 @@
+"""The encounter's own patient is redacted wherever named, even when the recogniser misspells the name."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.core.config import load_settings
+from app.core.redact.engine import SpacyRedactor
+from app.core.redact.known import near_name_mentions, seed_patient
+from app.core.redact.pseudonyms import PseudonymMap
+
+
+@pytest.fixture(scope="module")
+def redactor(models_dir: Path) -> SpacyRedactor:
+    return SpacyRedactor.from_settings(load_settings().settings, models_dir)
+
+
+def _seeded() -> PseudonymMap:
+    pseudonyms = PseudonymMap(date(2026, 11, 22))
+    seed_patient(pseudonyms, family_name="Tredgold", given_names="Oswin", mrn="447291", date_of_birth=date(1958, 3, 4))
+    return pseudonyms
+
+
+def test_misheard_forms_of_the_patient_name_get_the_patient_placeholder(redactor: SpacyRedactor) -> None:
+    pseudonyms = _seeded()
+    text = "note for patient osmintreadgol, mrn 447291. mr treadgol is better; osmin treadgol agrees. Tredgold too."
+    result = redactor.redact(text, pseudonyms)
+    for variant in ("osmintreadgol", "treadgol", "osmin", "Tredgold", "447291"):
+        assert variant not in result.redacted_text
+    assert result.redacted_text.count("[PATIENT_1]") == 4
+    assert "Oswin Tredgold" in pseudonyms.reidentify(result.redacted_text)
+
+
+def test_ordinary_words_close_to_a_name_are_left_alone(redactor: SpacyRedactor) -> None:
+    text = "Pain above the threshold; march on; the treadmill test is normal; gold standard."
+    assert redactor.redact(text, _seeded()).redacted_text == text
+
+
+def test_near_matching_rules() -> None:
+    ordinary = {"threshold", "march", "on", "is"}.__contains__
+    text = "osmin treadgol on threshold. Tredgold is"
+    hits = {text[a:b] for a, b, _ in near_name_mentions(text, {"oswintredgold": "P1", "tredgold": "P1"}, ordinary)}
+    assert "osmin treadgol" in hits and "treadgol" in hits
+    assert not any("threshold" in h or h.endswith(" is") for h in hits)
