@@ -93,6 +93,8 @@ def test_patient_search_by_name_mrn_identifier_and_birth_date(store: Store) -> N
     assert patients.search("sean")[0].given_names == "Seán"
     assert patients.search("zzz") == []
     assert patients.search("100%_") == []  # LIKE wildcards are literal
+    assert {p.family_name for p in patients.search("")} == {"Müller", "Mullins", "O'Brien"}  # no criteria: all
+    assert len(patients.search("", limit=2)) == 2
     with pytest.raises(InputError):
         patients.search("1960-02-31")
 
@@ -170,6 +172,9 @@ def test_note_versions_draft_accept_supersede(store: Store) -> None:
     with pytest.raises(InputError):
         r.notes.accept(note.id, 7)
     assert [n.id for n in r.notes.for_encounter(eid)] == [note.id]
+    note = r.notes.unaccept(note.id)  # the doctor's "Undo acceptance"
+    assert note.accepted_version is None and note.latest.status is NoteStatus.DRAFT
+    assert r.audit.entries()[-1].action == "unaccept"
 
 
 def test_audit_log_has_who_what_which_when_and_no_content(store: Store) -> None:

@@ -1,12 +1,19 @@
-"""Qt fixtures: fail any test that leaves a QThread running, a QTimer active, or a top-level window open."""
+"""Qt fixtures: fail any test that leaves a QThread running, a QTimer active, or a top-level window open.
+
+Also the small real engines the flow tests share (loaded once per module, lent to each test's application)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+
+from tests.support.tiny_gguf import write_tiny_gguf
+from tests.ui.support import ui_settings
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +55,27 @@ def no_leftover_qt_objects(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) 
         widget.close()
     if problems:
         pytest.fail("Qt objects left behind:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_gguf(tmp_path_factory.mktemp("tiny-llm") / "tiny.gguf")
+
+
+@pytest.fixture(scope="module")
+def engines(models_dir: Path, tiny_model: Path) -> Iterator[dict[str, Any]]:
+    """whisper-tiny.en, spaCy NER + rules, the tiny GGUF in llama.cpp, the Piper voice."""
+    from app.core.asr.faster_whisper_engine import load_transcriber
+    from app.core.llm.factory import create_language_model
+    from app.core.redact.engine import SpacyRedactor
+    from app.core.tts.piper_engine import PiperSpeaker
+
+    settings = ui_settings(str(tiny_model))
+    made: dict[str, Any] = {
+        "asr": load_transcriber(settings.asr, models_dir),
+        "redact": SpacyRedactor.from_settings(settings, models_dir),
+        "llm": create_language_model(settings, models_dir),
+        "tts": PiperSpeaker.from_settings(settings, models_dir=models_dir),
+    }
+    yield made
+    made["llm"].close()

@@ -24,6 +24,7 @@ class AuditAction(StrEnum):
     UPDATE = "update"
     VIEW = "view"
     ACCEPT = "accept"
+    UNACCEPT = "unaccept"
     EXPORT = "export"
     BACKUP = "backup"
     RESTORE = "restore"

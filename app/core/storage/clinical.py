@@ -199,6 +199,16 @@ class NoteRepository(_EncounterScoped):
             self._audit.record(AuditAction.ACCEPT, "note", note_id)
         return self.get(note_id)
 
+    def unaccept(self, note_id: int) -> Note:
+        """Undo an acceptance: the accepted version goes back to draft (the doctor's "Undo acceptance")."""
+        with self._db.transaction("undo the acceptance"):
+            self.get(note_id)
+            self._db.execute(
+                "UPDATE note_versions SET status = 'draft' WHERE note_id = ? AND status = 'accepted'", (note_id,)
+            )
+            self._audit.record(AuditAction.UNACCEPT, "note", note_id)
+        return self.get(note_id)
+
     def get(self, note_id: int) -> Note:
         row = self._db.one("SELECT id, encounter_id, kind, created_at FROM notes WHERE id = ?", (note_id,))
         if row is None:

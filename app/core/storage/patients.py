@@ -131,10 +131,10 @@ class PatientRepository:
                 "(SELECT patient_id FROM patient_identifiers WHERE search_value = ?))"
             )
             params.extend([identifier_key(text), identifier_key(text)])
-        if not clauses:
-            return []
+        # No criteria: the first patients by name, so the list is never empty when patients exist.
+        where = " AND ".join(clauses) or "1"
         sql = (
-            f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE {' AND '.join(clauses)} "
+            f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE {where} "
             "ORDER BY family_name COLLATE NOCASE, given_names COLLATE NOCASE, id LIMIT ?"
         )
         params.append(int(limit))

@@ -1,0 +1,59 @@
+"""`clinic-assistant bench [STAGE] [--json]`: each stage's figures and its ratio against the library called directly."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from app.cli.context import CliContext
+from app.core.errors import InputError
+
+STAGES = ("asr", "redact", "llm", "tts", "store", "pipeline")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("bench", help="measure each stage on this machine")
+    p.add_argument("stage", nargs="?", choices=STAGES, help="one stage (default: all)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--quick", action="store_true", help="few repetitions: checks the plumbing, not for numbers")
+    p.add_argument("-o", "--output", type=Path, help="also write the JSON results to this file")
+    p.set_defaults(run=run)
+
+
+def run_stages(stages: list[str], ctx: CliContext, quick: bool) -> dict[str, Any]:
+    from app.core.bench.common import BenchRequest, machine_description
+
+    request = BenchRequest(ctx.settings, ctx.models_dir, ctx.data_dir, quick=quick, progress=ctx.progress)
+    results: dict[str, Any] = {"machine": machine_description(), "quick": quick, "stages": {}}
+    for stage in stages:
+        try:
+            module = importlib.import_module(f"app.core.bench.{stage}")
+        except ModuleNotFoundError as exc:
+            raise InputError(f"The '{stage}' benchmark is not available in this build", "") from exc
+        ctx.message(f"bench {stage}: running")
+        started = time.perf_counter()
+        figures = module.run(request)
+        figures["wall_s"] = round(time.perf_counter() - started, 2)
+        results["stages"][stage] = figures
+        ctx.end_progress()
+    return results
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    stages = [args.stage] if args.stage else list(STAGES)
+    results = run_stages(stages, ctx, args.quick)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        ctx.result_json(results)
+    else:
+        for stage, figures in results["stages"].items():
+            ctx.result(f"[{stage}]")
+            for key, value in figures.items():
+                ctx.result(f"  {key:40} {value}")
+    return 0

@@ -1,0 +1,1 @@
+"""The encounter view: dictation, identifier review, drafting actions."""

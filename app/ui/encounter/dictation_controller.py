@@ -1,0 +1,169 @@
+"""Dictation: a recording (microphone, or an audio file replayed as one) transcribed live on the ASR lane.
+
+The audio source is created on the ASR lane (opening a device or decoding a file never blocks the window) and
+handed to a `StopHandle`, through which the GUI stops it. Stop is not cancel: the source yields what it already
+captured, the transcriber finishes the last utterance, and the final text is appended to the transcript. Cancel
+(closing the app) drops the recording.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog
+
+from app.ui.encounter.dictation_panel import DictationPanel
+from app.ui.engines import EngineHub
+from app.ui.errors import ErrorPresenter
+from app.ui.workers import Job, JobToken, StopHandle
+
+log = logging.getLogger(__name__)
+
+AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.flac *.ogg *.opus *.webm);;All files (*)"
+
+
+def _file_source(path: Path, token: JobToken) -> Any:
+    from app.core.audio.replay import FileReplaySource
+
+    return FileReplaySource(path, cancel=token)
+
+
+def _live_transcriber(transcriber: Any, settings: Any) -> Any:
+    from app.core.asr.live import LiveTranscriber
+    from app.core.asr.vocabulary import load_vocabulary
+
+    return LiveTranscriber.from_settings(transcriber, settings.asr, load_vocabulary(settings.asr))
+
+
+class DictationController(QObject):
+    dictated = Signal(object)  # LiveResult, after its text was appended to the transcript
+    busy_changed = Signal(bool)
+    updated = Signal(object)  # LiveUpdate (tests and the responsiveness probe count them)
+
+    def __init__(self, hub: EngineHub, presenter: ErrorPresenter, panel: DictationPanel) -> None:
+        super().__init__()
+        self.hub = hub
+        self.presenter = presenter
+        self.panel = panel
+        self.job: Job | None = None
+        self.handle: StopHandle | None = None
+        self.enabled = False
+        panel.record_clicked.connect(self.toggle)
+        panel.open_file_clicked.connect(self.choose_file)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Dictation needs an open encounter."""
+        self.enabled = enabled
+        self.panel.record_button.setEnabled(enabled and self.job is None)
+        self.panel.open_button.setEnabled(enabled and self.job is None)
+
+    # -- starting ------------------------------------------------------------------------------------------------
+    def toggle(self) -> None:
+        if self.job is None:
+            self.start()
+        else:
+            self.stop()
+
+    def start(self) -> Job | None:
+        """Record from the microphone (the injected one in tests) until `stop()`."""
+        if self.job is not None or not self.enabled:
+            return None
+        factory = self.hub.factories.microphone
+        settings = self.hub.settings
+        return self._run(lambda _token: factory(settings), "Recording… press Stop (or release F8) to finish.")
+
+    def transcribe_file(self, path: Path) -> Job | None:
+        if self.job is not None or not self.enabled:
+            return None
+        return self._run(lambda token: _file_source(path, token), f"Transcribing {path.name}…")
+
+    def choose_file(self) -> QFileDialog:
+        dialog = QFileDialog(self.panel.window(), "Open an audio file", "", AUDIO_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(lambda name: self.transcribe_file(Path(name)))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _run(self, make_source: Any, text: str) -> Job:
+        handle = StopHandle()
+        settings = self.hub.settings
+
+        def work(transcriber: Any, token: JobToken) -> Any:
+            live = _live_transcriber(transcriber, settings)
+            source = make_source(token)
+            handle.attach(source)
+            yield from live.run(source, token)
+            return live.result
+
+        job = self.hub.run("asr", work, "dictation", slot="dictation")
+        self.job, self.handle = job, handle
+        job.yielded.connect(self._show_update)
+        job.finished.connect(self._finished)
+        job.failed.connect(lambda exc: self.presenter.present(exc, "dictating"))
+        job.ended.connect(lambda: self._ended(job))
+        self.panel.set_recording(True, text)
+        self.panel.clear_live()
+        self.busy_changed.emit(True)
+        return job
+
+    # -- stopping ------------------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop recording; the words captured so far are still transcribed and kept."""
+        if self.handle is not None and not self.handle.stopped:
+            self.handle.stop()
+            self.panel.set_finishing()
+
+    def cancel(self) -> None:
+        """Drop the recording (the app is closing)."""
+        if self.job is not None:
+            self.job.cancel()
+        if self.handle is not None:
+            self.handle.stop()
+
+    def finish_before_lock(self) -> Job | None:
+        """Locking waits for this job: the dictation so far is transcribed and saved first."""
+        job = self.job
+        self.stop()
+        return job
+
+    # -- results -------------------------------------------------------------------------------------------------
+    def _show_update(self, update: Any) -> None:
+        self.panel.show_live(
+            update.confirmed, update.tentative, update.confirmed_low_confidence, update.tentative_low_confidence,
+            update.level,
+        )
+        if update.dropped_audio_s > 0:
+            self.panel.state.setText(f"Warning: {update.dropped_audio_s:.1f} s of audio could not be kept.")
+        self.updated.emit(update)
+
+    def _finished(self, result: Any) -> None:
+        if result is None:
+            return
+        self.panel.append_dictation(result.text, result.low_confidence)
+        self.panel.clear_live()
+        note = f"Added {result.duration_s:.0f} s of dictation."
+        if result.dropped_audio_s > 0:
+            note += f" {result.dropped_audio_s:.1f} s of audio were lost (the computer was too busy)."
+        if result.dropped_segments:
+            note += f" {result.dropped_segments} unclear passage(s) were left out."
+        self.panel.set_idle(note)
+        log.info("dictation appended: %.1f s", result.duration_s)
+        self.dictated.emit(result)
+
+    def _ended(self, job: Job) -> None:
+        if self.job is not job:
+            return
+        self.job = None
+        self.handle = None
+        if self.panel.record_button.text() != "Record":
+            self.panel.set_idle("Stopped.")
+        self.set_enabled(self.enabled)
+        self.busy_changed.emit(False)

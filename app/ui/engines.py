@@ -1,0 +1,184 @@
+"""The engines the window uses, each owned by one worker lane, created lazily on that lane's thread.
+
+`EngineFactories` is the seam tests use (Buzz-style injection): the composition root passes the real factories,
+a test passes small real engines or fakes (a file replayed as the microphone, an output stream with no sound
+card). A factory is called on the lane that owns the engine, so loading a model never blocks the window, and the
+engine is only ever touched from that thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.config import Settings
+from app.ui.executor_lane import store_lane
+from app.ui.workers import Job, JobLane, JobToken, Lane
+
+log = logging.getLogger(__name__)
+
+# Which settings sections each engine is built from: a change there closes the engine (rebuilt on next use).
+ENGINE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "store": ("storage",),
+    "asr": ("asr",),
+    "redact": ("redaction",),
+    "llm": ("llm", "gpu"),
+    "tts": ("tts",),
+}
+LANES = ("store", "asr", "redact", "llm", "tts", "tools")
+
+
+def _default_store(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
+    from app.core.storage.store import Store
+
+    return Store.from_settings(settings, data_dir)
+
+
+def _default_transcriber(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
+    from app.core.asr.faster_whisper_engine import load_transcriber
+
+    return load_transcriber(settings.asr, models_dir)
+
+
+def _default_redactor(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
+    from app.core.redact.engine import SpacyRedactor
+
+    return SpacyRedactor.from_settings(settings, models_dir)
+
+
+def _default_language_model(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
+    from app.core.llm.factory import create_language_model
+
+    return create_language_model(settings, models_dir)
+
+
+def _default_speaker(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
+    from app.core.tts.piper_engine import PiperSpeaker
+
+    return PiperSpeaker.from_settings(settings, models_dir=models_dir)
+
+
+def _default_microphone(settings: Settings) -> Any:
+    from app.core.audio.capture import MicrophoneSource
+
+    return MicrophoneSource(settings.asr.input_device, queue_seconds=settings.asr.queue_seconds)
+
+
+def _default_output_stream() -> Any:
+    from app.core.tts.playback import open_sounddevice_stream
+
+    return open_sounddevice_stream
+
+
+EngineFactory = Callable[[Settings, Path, Path], Any]
+
+
+@dataclass
+class EngineFactories:
+    """How each engine is made. Every factory takes (settings, data_dir, models_dir) and runs on its lane."""
+
+    store: EngineFactory = _default_store
+    asr: EngineFactory = _default_transcriber
+    redact: EngineFactory = _default_redactor
+    llm: EngineFactory = _default_language_model
+    tts: EngineFactory = _default_speaker
+    # The microphone is not owned by a lane: a fresh source per recording (Buzz-style device injection).
+    microphone: Callable[[Settings], Any] = _default_microphone
+    # How audio reaches the speakers (tts.playback.StreamOpener); tests pass a fake stream, no sound card needed.
+    output_stream: Callable[[], Any] = _default_output_stream
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def for_engine(self, name: str) -> EngineFactory:
+        factory: EngineFactory = getattr(self, name)
+        return factory
+
+
+class EngineHub(QObject):
+    """The lanes and the engines they own. Controllers submit work: `hub.run("llm", fn, "drafting")`."""
+
+    engine_ready = Signal(str)  # engine name, after its factory succeeded (status bar listens)
+    engine_closed = Signal(str)
+
+    def __init__(
+        self, settings: Settings, data_dir: Path, models_dir: Path, factories: EngineFactories | None = None
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.data_dir = data_dir
+        self.models_dir = models_dir
+        self.factories = factories or EngineFactories()
+        self._engines: dict[str, Any] = {}  # each key is touched only from its own lane's thread
+        self.lanes: dict[str, Lane] = {name: JobLane(name, self) for name in LANES if name != "store"}
+        # The store is built here (its constructor does no I/O) and lives on the storage layer's own StoreWorker
+        # thread, the one the consultation pipeline uses too.
+        self._engines["store"] = self.factories.store(settings, data_dir, models_dir)
+        self.lanes["store"] = store_lane(self._engines["store"], self)
+
+    # -- running work -------------------------------------------------------------------------------------------
+    def run(self, engine: str, work: Callable[[Any, JobToken], Any], name: str, slot: str = "") -> Job:
+        """Run `work(engine, token)` on the engine's lane; the engine is created there first if needed."""
+        settings, data_dir, models_dir = self.settings, self.data_dir, self.models_dir
+
+        def job(token: JobToken) -> Any:
+            return work(self._engine_on_lane(engine, settings, data_dir, models_dir), token)
+
+        return self.lanes[engine].submit(job, name, slot)
+
+    def run_on(self, lane: str, work: Callable[[JobToken], Any], name: str, slot: str = "") -> Job:
+        """Work that needs no engine (model install, GPU probe) on a named lane."""
+        return self.lanes[lane].submit(work, name, slot)
+
+    def _engine_on_lane(self, name: str, settings: Settings, data_dir: Path, models_dir: Path) -> Any:
+        engine = self._engines.get(name)
+        if engine is None:
+            engine = self.factories.for_engine(name)(settings, data_dir, models_dir)
+            self._engines[name] = engine
+            log.info("engine %s ready", name)
+            self.engine_ready.emit(name)
+        return engine
+
+    def loaded(self, name: str) -> bool:
+        return name in self._engines
+
+    # -- settings and shutdown ----------------------------------------------------------------------------------
+    def apply_settings(self, settings: Settings) -> list[str]:
+        """Adopt new settings; engines built from a changed section are closed on their lane (rebuilt on next use).
+        Returns the engines that will be rebuilt."""
+        old, self.settings = self.settings, settings
+        changed = [
+            engine
+            for engine, sections in ENGINE_SECTIONS.items()
+            if engine != "store" and any(getattr(old, s) != getattr(settings, s) for s in sections)
+        ]
+        for engine in changed:
+            self.lanes[engine].run_on_thread(self._closer(engine), f"reload {engine}")
+        return changed
+
+    def _close_on_lane(self, name: str) -> None:
+        engine = self._engines.pop(name, None)
+        if engine is None:
+            return
+        close = getattr(engine, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing engine %s failed", name)
+        self.engine_closed.emit(name)
+
+    def shutdown(self) -> None:
+        """Cancel all work (but let the store finish its queued saves), close every engine on its own thread, stop
+        every lane."""
+        for name, lane in self.lanes.items():
+            if name != "store":
+                lane.cancel_all()  # every lane stops its work at once; then each is closed in turn
+        for name, lane in self.lanes.items():
+            lane.shutdown(final=self._closer(name), cancel_pending=name != "store")
+
+    def _closer(self, name: str) -> Callable[[], None]:
+        return lambda: self._close_on_lane(name)

@@ -1,0 +1,1 @@
+"""Patient list, patient view and their controller."""

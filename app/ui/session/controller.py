@@ -1,0 +1,231 @@
+"""The session: first run or unlock at start, lock on demand or after idle time, unlock again.
+
+Locking hides patient data first (listeners of `locking` clear their views and queue their last saves on the store
+lane), then closes the store on its thread (SQLCipher forgets the key), then asks for the passphrase. Work that is
+running (dictation, an answer being written, speech) counts as activity: the app never locks under the doctor's
+voice. The idle clock is injectable so tests need not wait minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.core.config import Settings, save_settings
+from app.core.errors import WrongPassphrase
+from app.ui.engines import EngineHub
+from app.ui.errors import ErrorPresenter
+from app.ui.session.first_run import FirstRunWizard
+from app.ui.session.unlock_dialog import UnlockDialog
+from app.ui.workers import Job
+
+log = logging.getLogger(__name__)
+
+_ACTIVITY = {
+    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
+    QEvent.Type.TouchBegin, QEvent.Type.Shortcut,
+}
+MAX_CHECK_MS = 15000
+
+
+class SessionController(QObject):
+    unlocked = Signal()
+    locking = Signal(str)  # reason: hide patient data now
+    locked = Signal(str)
+    settings_saved = Signal(object)  # Settings chosen in the first-run wizard
+
+    def __init__(
+        self,
+        hub: EngineHub,
+        presenter: ErrorPresenter,
+        parent_window: QWidget,
+        config_file: Path,
+        busy: Callable[[], bool] = lambda: False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.hub = hub
+        self.presenter = presenter
+        self.window = parent_window
+        self.config_file = config_file
+        self.busy = busy
+        self.clock = clock
+        self.is_unlocked = False
+        self.is_locking = False
+        # Called before locking; each may return a job to wait for (a dictation finishing its last words).
+        self.before_lock: list[Callable[[], Job | None]] = []
+        self.wizard: FirstRunWizard | None = None
+        self.unlock_dialog: UnlockDialog | None = None
+        self._last_activity = clock()
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setObjectName("idleLock")
+        self._idle_timer.timeout.connect(self.check_idle)
+        self._limit_s = 0.0
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    # -- start ---------------------------------------------------------------------------------------------------
+    def start(self) -> Job:
+        job = self.hub.run("store", lambda store, _t: bool(store.exists()), "checking for a store")
+        job.finished.connect(lambda exists: self.ask_unlock() if exists else self.first_run())
+        job.failed.connect(lambda exc: self.presenter.present(exc, "opening the store"))
+        return job
+
+    def first_run(self) -> FirstRunWizard:
+        wizard = FirstRunWizard(self.hub, self.presenter, self.window)
+        wizard.completed.connect(self.create_store)
+        wizard.rejected.connect(self._forget_dialogs)
+        self.wizard = wizard
+        wizard.open()
+        return wizard
+
+    def create_store(self, passphrase: str, settings: Settings) -> Job:
+        try:
+            save_settings(settings, self.config_file)
+        except OSError as exc:
+            log.warning("could not save the first-run settings: %s", type(exc).__name__)
+        self.hub.apply_settings(settings)
+        self.settings_saved.emit(settings)
+        job = self.hub.run("store", lambda store, _t: store.create(passphrase), "creating the store")
+        job.finished.connect(self._created)
+        job.failed.connect(self._create_failed)
+        return job
+
+    def _created(self, _value: object) -> None:
+        if self.wizard is not None:
+            self.wizard.finished_ok()
+            self.wizard = None
+        self._became_unlocked()
+
+    def _create_failed(self, exc: object) -> None:
+        problem = self.presenter.present(exc, "creating the encrypted store")
+        if self.wizard is not None and problem is not None:
+            self.wizard.failed(f"{problem.message}. {problem.hint}".strip())
+
+    # -- unlock --------------------------------------------------------------------------------------------------
+    def ask_unlock(self, reason: str = "") -> UnlockDialog:
+        if self.unlock_dialog is not None:
+            return self.unlock_dialog
+        dialog = UnlockDialog(reason, self.window)
+        dialog.submitted.connect(self.unlock)
+        dialog.rejected.connect(self._forget_dialogs)
+        self.unlock_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def unlock(self, passphrase: str) -> Job:
+        job = self.hub.run("store", lambda store, _t: store.unlock(passphrase), "unlocking", slot="unlock")
+        job.finished.connect(self._unlocked_ok)
+        job.failed.connect(self._unlock_failed)
+        return job
+
+    def _unlocked_ok(self, _value: object) -> None:
+        if self.unlock_dialog is not None:
+            self.unlock_dialog.accept()
+            self.unlock_dialog = None
+        self._became_unlocked()
+
+    def _unlock_failed(self, exc: object) -> None:
+        if isinstance(exc, WrongPassphrase):  # expected: said inside the dialog, not in a banner over the records
+            text = exc.one_line()
+        else:
+            problem = self.presenter.present(exc, "unlocking the store")
+            text = f"{problem.message} {problem.hint}".strip() if problem else ""
+        if self.unlock_dialog is not None:
+            self.unlock_dialog.show_problem(text)
+
+    def _became_unlocked(self) -> None:
+        self.is_unlocked = True
+        self.note_activity()
+        self._arm_idle_timer()
+        log.info("session unlocked")
+        self.unlocked.emit()
+
+    def _forget_dialogs(self) -> None:
+        self.wizard = None
+        self.unlock_dialog = None
+
+    # -- lock ----------------------------------------------------------------------------------------------------
+    def lock(self, reason: str = "Locked.") -> None:
+        """Lock once the work that must not be lost (a dictation's last words) has finished."""
+        if not self.is_unlocked or self.is_locking:
+            return
+        self.is_locking = True
+        self._idle_timer.stop()
+        pending = [job for hook in self.before_lock if (job := hook()) is not None and not job.done]
+        if not pending:
+            self._lock_now(reason)
+            return
+        waiting = {job.id for job in pending}
+
+        def one_ended(job_id: int) -> None:
+            waiting.discard(job_id)
+            if not waiting:
+                self._lock_now(reason)
+
+        for job in pending:
+            job.ended.connect(lambda job_id=job.id: one_ended(job_id))
+
+    def _lock_now(self, reason: str) -> Job:
+        self.is_unlocked = False
+        self.is_locking = False
+        self.locking.emit(reason)  # views clear now; pending saves are already queued ahead of the lock below
+        job = self.hub.run("store", lambda store, _t: store.lock(), "locking")
+        job.failed.connect(lambda exc: self.presenter.present(exc, "locking the store"))
+        job.ended.connect(lambda: self.locked.emit(reason))
+        log.info("session locked")
+        self.ask_unlock(reason)
+        return job
+
+    # -- idle ----------------------------------------------------------------------------------------------------
+    def apply_settings(self, settings: Settings) -> None:
+        self._limit_s = settings.storage.auto_lock_minutes * 60.0
+        self._arm_idle_timer()
+
+    def set_idle_limit(self, seconds: float) -> None:
+        self._limit_s = seconds
+        self._arm_idle_timer()
+
+    def _arm_idle_timer(self) -> None:
+        self._idle_timer.stop()
+        if self._limit_s > 0 and self.is_unlocked:
+            # Check a few times per limit: a lock comes at most a quarter of the limit late.
+            self._idle_timer.start(int(min(max(self._limit_s * 250, 20), MAX_CHECK_MS)))
+
+    def note_activity(self) -> None:
+        self._last_activity = self.clock()
+
+    def idle_seconds(self) -> float:
+        return self.clock() - self._last_activity
+
+    def check_idle(self) -> None:
+        if not self.is_unlocked or self._limit_s <= 0:
+            return
+        if self.busy():
+            self.note_activity()
+            return
+        if self.idle_seconds() >= self._limit_s:
+            minutes = self._limit_s / 60.0
+            self.lock(f"Locked after {minutes:g} idle minute(s). Enter the passphrase to continue.")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _ACTIVITY:
+            self._last_activity = self.clock()
+        return False
+
+    def shutdown(self) -> None:
+        self._idle_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        for dialog in (self.wizard, self.unlock_dialog):
+            if dialog is not None:
+                dialog.close()
+        self._forget_dialogs()
+

@@ -1,0 +1,1 @@
+"""The settings dialog, generated from app.core.config's settings model."""

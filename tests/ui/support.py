@@ -1,0 +1,153 @@
+"""Shared pieces of the UI tests: settings for the small real engines, fakes for the devices this machine lacks
+(a file replayed as the microphone, an output stream with no sound card), and helpers that drive the window."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from app.core.config import Settings
+from app.ui.application import ClinicApplication
+from app.ui.engines import EngineFactories
+
+PASSPHRASE = "amber-kettle-orbit-93"
+FAST_KDF = 4000  # tests only: the settings enforce >= 64,000 for real stores
+BLOCK = 1024
+
+
+class FakeOutputStream:
+    """Plays by calling the player's render function from its own thread, ~10x faster than real time."""
+
+    def __init__(self, sample_rate: int, render: Callable[[np.ndarray], bool], on_finished: Callable[[], None],
+                 log: list[int]) -> None:
+        self.sample_rate = sample_rate
+        self._render = render
+        self._on_finished = on_finished
+        self._aborted = threading.Event()
+        self._log = log
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="fake-audio-out", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        block = np.zeros(BLOCK, dtype=np.float32)
+        pace = BLOCK / self.sample_rate / 10
+        while not self._aborted.is_set():
+            more = self._render(block)
+            self._log.append(int(np.count_nonzero(block)))
+            if not more:
+                self._on_finished()
+                return
+            self._aborted.wait(pace)  # a device consumes audio at a pace; ours is 10x real time
+
+    def abort(self) -> None:
+        self._aborted.set()
+
+    def close(self) -> None:
+        self._aborted.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
+
+
+def fake_output(played: list[int]) -> Callable[[], Any]:
+    """An `EngineFactories.output_stream`: a StreamOpener whose streams record the samples played."""
+    from app.core.tts.playback import OpenedStream
+
+    def opener(sample_rate: int, device: str, render: Any, on_finished: Any) -> OpenedStream:
+        return OpenedStream(FakeOutputStream(sample_rate, render, on_finished, played), sample_rate)
+
+    return lambda: opener
+
+
+class Borrowed:
+    """A module-scoped engine lent to one test's application: the app's shutdown must not close it."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def close(self) -> None:
+        pass
+
+
+def ui_settings(llm_model: str, *, max_tokens: int = 48, review: bool = True, n_ctx: int = 2048) -> Settings:
+    base = Settings()
+    return base.model_copy(update={
+        "asr": base.asr.model_copy(update={"model": "whisper-tiny.en", "language": "en", "threads": 1}),
+        "llm": base.llm.model_copy(update={"model": llm_model, "max_tokens": max_tokens, "temperature": 0.0,
+                                           "seed": 1, "idle_unload_s": 0}),
+        "gpu": base.gpu.model_copy(update={"n_ctx": n_ctx, "n_gpu_layers": 0, "n_threads": 2}),
+        "redaction": base.redaction.model_copy(update={"review_before_sending": review}),
+        "storage": base.storage.model_copy(update={"auto_lock_minutes": 0}),
+    })
+
+
+def factories(
+    *,
+    microphone: Callable[[Settings], Any] | None = None,
+    played: list[int] | None = None,
+    shared: dict[str, Any] | None = None,
+) -> EngineFactories:
+    """Real engines (lent when `shared` holds a module-scoped one), a fast-KDF store, fake devices."""
+    from app.core.storage.store import Store
+
+    made = EngineFactories(store=lambda _s, data_dir, _m: Store(data_dir, kdf_iterations=FAST_KDF))
+    for name, engine in (shared or {}).items():
+        setattr(made, name, lambda _s, _d, _m, e=engine: Borrowed(e))
+    if microphone is not None:
+        made.microphone = microphone
+    made.output_stream = fake_output(played if played is not None else [])
+    return made
+
+
+def make_app(
+    qtbot: QtBot, settings: Settings, data_dir: Path, models_dir: Path, config_file: Path, made: EngineFactories
+) -> ClinicApplication:
+    clinic = ClinicApplication(settings, config_file, data_dir, models_dir, made)
+    qtbot.addWidget(clinic.window)
+    return clinic
+
+
+def create_store(data_dir: Path) -> None:
+    from app.core.storage.store import Store
+
+    store = Store(data_dir, kdf_iterations=FAST_KDF)
+    store.create(PASSPHRASE)
+    store.lock()
+
+
+def unlock(qtbot: QtBot, clinic: ClinicApplication, passphrase: str = PASSPHRASE) -> None:
+    """Start the app on an existing store and unlock it through the dialog."""
+    with qtbot.waitSignal(clinic.session.unlocked, timeout=30000):
+        clinic.start()
+        qtbot.waitUntil(lambda: clinic.session.unlock_dialog is not None and clinic.session.unlock_dialog.isVisible())
+        dialog = clinic.session.unlock_dialog
+        assert dialog is not None
+        dialog.passphrase.setText(passphrase)
+        dialog.unlock_button.click()
+
+
+def shut(qtbot: QtBot, clinic: ClinicApplication) -> None:
+    with qtbot.waitSignal(clinic.closed, timeout=60000):
+        clinic.shutdown()
+
+
+def new_encounter(
+    qtbot: QtBot, clinic: ClinicApplication, family: str, given: str = "", mrn: str | None = None
+) -> None:
+    """Add a patient and start an encounter for them, through the patient view's button."""
+    from app.ui.patients.new_patient_dialog import NewPatient
+
+    with qtbot.waitSignal(clinic.patients.shown, timeout=10000):
+        clinic.patients.add_patient(NewPatient(family, given, None, mrn, ""))
+    with qtbot.waitSignal(clinic.encounter.opened, timeout=10000):
+        clinic.window.patient_view.new_encounter.click()

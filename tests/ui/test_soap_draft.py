@@ -1,0 +1,68 @@
+"""Draft a SOAP note with a real (small) instruction model, SmolLM2-135M: the note streams in as headed sections
+(not raw JSON), ends as a checked structured note, is re-identified, and is saved as a draft until accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.core.storage.models import NoteAuthor
+from app.ui.assistant.answer_panel import AnswerState
+from tests.ui.support import create_store, factories, make_app, new_encounter, shut, ui_settings, unlock
+
+SMOLLM2 = "smollm2-135m-instruct"
+
+
+@pytest.fixture(scope="module")
+def smollm(models_dir: Path) -> Any:
+    from app.core.llm.factory import create_language_model
+
+    llm = create_language_model(ui_settings(SMOLLM2, max_tokens=320), models_dir)
+    yield llm
+    llm.close()
+
+
+@pytest.fixture(scope="module")
+def redactor(models_dir: Path) -> Any:
+    from app.core.redact.engine import SpacyRedactor
+
+    return SpacyRedactor.from_settings(ui_settings(SMOLLM2), models_dir)
+
+
+def test_draft_a_soap_note_and_accept_it(
+    qtbot: QtBot, tmp_path: Path, models_dir: Path, smollm: Any, redactor: Any
+) -> None:
+    create_store(tmp_path / "data")
+    clinic = make_app(qtbot, ui_settings(SMOLLM2, max_tokens=320, review=False), tmp_path / "data", models_dir,
+                      tmp_path / "settings.toml", factories(shared={"llm": smollm, "redact": redactor}))
+    unlock(qtbot, clinic)
+    new_encounter(qtbot, clinic, "Tredgold", "Oswin", "M-1")
+    clinic.window.encounter_view.dictation.transcript.setPlainText(
+        "Oswin Tredgold has had chest pain for two days. Blood pressure 140/90. Plan: ECG and review in a week."
+    )
+    partials: list[str] = []
+    clinic.drafts.generating_changed.connect(
+        lambda on: on and clinic.drafts.job.yielded.connect(partials.append)  # type: ignore
+    )
+    with qtbot.waitSignal(clinic.drafts.answer_finished, timeout=300000) as finished:
+        clinic.window.actions_by_key["draft_soap"].trigger()
+    problems = [p.message for p in clinic.presenter.history]
+    assert problems == []
+    note = clinic.window.answer.text()
+    for heading in ("SUBJECTIVE", "OBJECTIVE", "ASSESSMENT", "PLAN"):
+        assert heading in note
+    streamed = "".join(partials)
+    assert "{" not in note and "{" not in streamed and '"subjective"' not in streamed  # sections, never raw JSON
+    assert streamed.startswith("SUBJECTIVE")
+    assert "[PATIENT" not in note
+    assert finished.args[0].task == "soap"
+    assert clinic.window.answer.state == AnswerState.DRAFT
+
+    with qtbot.waitSignal(clinic.drafts.accepted, timeout=10000) as accepted:
+        clinic.window.actions_by_key["accept_draft"].trigger()
+    saved = accepted.args[0]
+    assert saved.kind.value == "soap" and saved.latest.author == NoteAuthor.MODEL and saved.latest.text == note
+    shut(qtbot, clinic)
