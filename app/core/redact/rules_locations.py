@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.rules_dates import CALENDAR_WORDS
 from app.core.redact.rules_names import FUNCTION_WORDS
 
 _CAP = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’.\-\u00C0-\u024F]*"
@@ -122,29 +123,10 @@ GENERIC_PLACES = frozenset(
         "rehabilitation",
         "hospice",
         "primary",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
         "dr",
         "doctor",
     ]
-)
+) | CALENDAR_WORDS
 
 
 ADDRESS_GLUE = frozenset({"and", "of", "the", "de", "del", "la", "le", "du"})

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from app.core.redact.base import Kind, Span
 from app.core.redact.lexicon import Lexicon, normalise_word
+from app.core.redact.rules_dates import CALENDAR_WORDS
 
 FUNCTION_WORDS = frozenset(
     [
@@ -211,25 +212,6 @@ FUNCTION_WORDS = frozenset(
 # Census first names that are far more often something else in a note.
 NOT_FIRST_NAMES = frozenset(
     [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
         "princess",
         "prince",
         "king",
@@ -239,7 +221,7 @@ NOT_FIRST_NAMES = frozenset(
         "christmas",
         "easter",
     ]
-)
+) | CALENDAR_WORDS
 TITLES_ABBREV = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sr", "sra", "mme", "mlle"})
 TITLES_WORD = frozenset({"mister", "missus", "miss", "doctor", "professor", "nurse", "madam", "sister", "father"})
 CLINICIAN_TITLES = frozenset({"dr", "doctor", "prof", "professor", "nurse"})
