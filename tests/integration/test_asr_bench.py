@@ -25,7 +25,8 @@ def test_quick_bench_reports_the_ratio_and_the_stop_latency(models_dir: Path, tm
     assert figures["app_vs_direct_ratio"] == pytest.approx(figures["app_rtf"] / figures["direct_rtf"], rel=0.01)
     assert figures["wer"] <= 0.2
     assert figures["live_audio_s"] == pytest.approx(4.0)
-    assert 0 <= figures["stop_to_final_s"] < 30 and figures["live_decodes"] >= 1 and figures["stop_final_decode_s"] >= 0 and figures["live_words"] > 0
+    assert 0 <= figures["stop_to_final_s"] < 30 and figures["stop_final_decode_s"] >= 0
+    assert figures["live_decodes"] >= 1 and figures["live_words"] > 0
     assert figures["peak_rss_mib"] > 100
     assert set(figures["targets"]) == {"app_vs_direct_ratio", "stop_to_final_s"}
 
