@@ -188,7 +188,7 @@ class TtsSettings(Section):
     volume: float = Field(1.0, ge=0.0, le=1.0, description="Playback volume.")
     output_device: str = Field("", max_length=200, description="Speaker name; empty = the system default.")
     read_answers_aloud: bool = Field(
-        False, description="Start reading each answer as soon as its first sentence is done."
+        False, description="Read each answer aloud as soon as it is complete."
     )
     sentence_pause_s: float = Field(0.2, ge=0.0, le=2.0, description="Silence between spoken sentences, in seconds.")
     date_order: Literal["month_first", "day_first"] = Field(

@@ -83,6 +83,7 @@ class ClinicApplication(QObject):
         self.redaction.skip_review_changed.connect(self._skip_review)
         w.answer.read_aloud_clicked.connect(lambda: self.read_aloud.toggle(w.answer.text()))
         self.read_aloud.reading_changed.connect(w.answer.set_reading)
+        d.answer_finished.connect(self._maybe_read_aloud)
         d.model_loading.connect(self._model_loading)
         handlers: dict[str, Any] = {
             "new_patient": p.open_new_patient_dialog,
@@ -231,6 +232,10 @@ class ClinicApplication(QObject):
         self.window.status.show_settings(settings)
         apply_theme(settings.ui.theme)
         apply_font_scale(settings.ui.font_scale)
+
+    def _maybe_read_aloud(self, answer: Any) -> None:
+        if self.hub.settings.tts.read_answers_aloud and answer.display.strip():
+            self.read_aloud.read(answer.display)
 
     def _skip_review(self, skip: bool) -> None:
         redaction = self.hub.settings.redaction.model_copy(update={"review_before_sending": not skip})

@@ -36,7 +36,9 @@ def test_draft_a_soap_note_and_accept_it(
     qtbot: QtBot, tmp_path: Path, models_dir: Path, smollm: Any, redactor: Any
 ) -> None:
     create_store(tmp_path / "data")
-    clinic = make_app(qtbot, ui_settings(SMOLLM2, max_tokens=320, review=False), tmp_path / "data", models_dir,
+    settings = ui_settings(SMOLLM2, max_tokens=320, review=False)
+    settings.tts.read_answers_aloud = True  # the finished note is read out without a click
+    clinic = make_app(qtbot, settings, tmp_path / "data", models_dir,
                       tmp_path / "settings.toml", factories(shared={"llm": smollm, "redact": redactor}))
     unlock(qtbot, clinic)
     new_encounter(qtbot, clinic, "Tredgold", "Oswin", "M-1")
@@ -47,8 +49,13 @@ def test_draft_a_soap_note_and_accept_it(
     clinic.drafts.generating_changed.connect(
         lambda on: on and clinic.drafts.job.yielded.connect(partials.append)  # type: ignore
     )
-    with qtbot.waitSignal(clinic.drafts.answer_finished, timeout=300000) as finished:
+    with (
+        qtbot.waitSignal(clinic.read_aloud.reading_changed, timeout=300000, check_params_cb=lambda on: on),
+        qtbot.waitSignal(clinic.drafts.answer_finished, timeout=300000) as finished,
+    ):
         clinic.window.actions_by_key["draft_soap"].trigger()
+    with qtbot.waitSignal(clinic.read_aloud.reading_changed, timeout=60000, check_params_cb=lambda on: not on):
+        clinic.read_aloud.stop()
     problems = [p.message for p in clinic.presenter.history]
     assert problems == []
     note = clinic.window.answer.text()
