@@ -29,9 +29,9 @@ from app.core.llm.base import LanguageModel
 from app.core.llm.drafting import Draft
 from app.core.llm.prompts import Task
 from app.core.redact.base import RedactionResult, Redactor
-from app.core.redact.known import seed_patient
 from app.core.redact.pseudonyms import PseudonymMap
 from app.core.services.answer import stream_answer
+from app.core.services.encounter_map import encounter_pseudonyms
 from app.core.storage import MessageRole, MessageTimings, NoteKind, Repositories, StoreWorker
 from app.core.tts.base import AudioChunk, Speaker
 
@@ -265,25 +265,12 @@ class ConsultationPipeline:
         yield from self._redact_draft_speak(text, request, request.encounter_id, cancel or CancelToken())
 
     def _load_map(self, encounter_id: int | None, request: ConsultationRequest) -> PseudonymMap:
-        """The encounter's map; a new one is seeded with the patient's own identifiers, so the patient's name,
-        MRN and date of birth are redacted wherever they appear, even misheard ("treadgol" for "Tredgold")."""
-        pseudonyms = PseudonymMap(request.reference_date or date.today(), self.settings.redaction.date_offsets)
-        if encounter_id is None:
-            return pseudonyms
-        eid = encounter_id
-        stored = self._db(lambda r: r.redaction_maps.get(eid))
-        if stored is not None:
-            return PseudonymMap.from_json(stored.map_json)
-        patient = self._db(lambda r: r.patients.get(r.encounters.get(eid).patient_id))
-        if patient is not None:
-            seed_patient(
-                pseudonyms,
-                family_name=patient.family_name,
-                given_names=patient.given_names,
-                mrn=patient.mrn,
-                date_of_birth=patient.date_of_birth,
-            )
-        return pseudonyms
+        """The encounter's map (seeded with the patient's identifiers when new); a throw-away one without a store."""
+        offsets = self.settings.redaction.date_offsets
+        if encounter_id is not None and self.store is not None:
+            eid = encounter_id
+            return self.store.submit(lambda r: encounter_pseudonyms(r, eid, date_offsets=offsets)).result()
+        return PseudonymMap(request.reference_date or date.today(), offsets)
 
     def _draft(
         self,

@@ -38,17 +38,19 @@ class EncounterData:
     map_json: str | None
 
 
-def _load(store: Any, encounter_id: int) -> EncounterData:
+def _load(store: Any, encounter_id: int, date_offsets: bool) -> EncounterData:
+    from app.core.services.encounter_map import encounter_pseudonyms
+
     repos = store.repositories()
     encounter = repos.encounters.get(encounter_id)
-    saved_map = repos.redaction_maps.get(encounter_id)
     return EncounterData(
         encounter,
         repos.patients.get(encounter.patient_id),
         repos.transcripts.for_encounter(encounter_id),
         repos.notes.for_encounter(encounter_id),
         repos.messages.for_encounter(encounter_id),
-        saved_map.map_json if saved_map else None,
+        # The saved map, or a new one that already knows the patient's name, MRN and date of birth.
+        encounter_pseudonyms(repos, encounter_id, date_offsets=date_offsets).to_json(),
     )
 
 
@@ -94,8 +96,13 @@ class EncounterController(QObject):
 
     def open(self, encounter_id: int) -> Job:
         self.flush()
-        job = self.hub.run("store", lambda store, _t: _load(store, encounter_id), "opening an encounter",
-                           slot="encounter-open")
+        offsets = self.hub.settings.redaction.date_offsets  # read here: the job runs on the store's thread
+        job = self.hub.run(
+            "store",
+            lambda store, _t: _load(store, encounter_id, offsets),
+            "opening an encounter",
+            slot="encounter-open",
+        )
         job.finished.connect(self._show)
         job.failed.connect(lambda exc: self.presenter.present(exc, "opening the encounter"))
         self._opening = job
@@ -106,8 +113,9 @@ class EncounterController(QObject):
         latest = data.transcripts[-1] if data.transcripts else None
         self.transcript_id = latest.id if latest else None
         enc = data.encounter
-        self.view.show_header(data.patient.display_name, enc.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                              enc.reason)
+        self.view.show_header(
+            data.patient.display_name, enc.started_at.astimezone().strftime("%Y-%m-%d %H:%M"), enc.reason
+        )
         self.view.dictation.set_transcript(latest.text if latest else "")
         self.view.show_dictation()
         self.redaction.open_encounter(enc.id, enc.started_at.date(), data.map_json)
@@ -137,8 +145,9 @@ class EncounterController(QObject):
         def work(store: Any, _token: Any) -> Transcript:
             repos = store.repositories()
             with repos.db.transaction("save the dictation"):
-                row = repos.transcripts.add(encounter_id, result.text, language=result.language,
-                                            duration_s=result.duration_s)
+                row = repos.transcripts.add(
+                    encounter_id, result.text, language=result.language, duration_s=result.duration_s
+                )
                 return repos.transcripts.set_edited(row.id, full_text)
 
         return self._save_job(work)
