@@ -41,3 +41,8 @@ def test_import_contract_fails_when_core_imports_qt(tmp_path: Path) -> None:
 def test_ruff_is_clean() -> None:
     proc = _run(str(BIN / "ruff"), "check", "app", "tests", "bench")
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_mypy_is_clean() -> None:
+    proc = _run(str(BIN / "mypy"))
+    assert proc.returncode == 0, proc.stdout[-4000:]
