@@ -68,10 +68,21 @@ class Stopwatch:
         return time.perf_counter() - self.start
 
 
+def _cpu_model() -> str:
+    """The CPU's marketing name on Linux (platform.processor() only says 'x86_64' there)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_description() -> dict[str, Any]:
     freq = psutil.cpu_freq()
     return {
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "cpu_mhz": round(freq.max or freq.current) if freq else None,
