@@ -7,6 +7,6 @@ mkdir -p bench/results
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(asr redact llm tts store pipeline)
 for stage in "${stages[@]}"; do
-  .venv/bin/clinic-assistant bench "$stage" --json -o "bench/results/$stage.json" > /dev/null
+  .venv/bin/python -m app bench "$stage" --json -o "bench/results/$stage.json" > /dev/null
 done
 .venv/bin/python bench/report.py bench/results
