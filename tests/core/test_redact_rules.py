@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.engine import SpacyRedactor, chunks
+from app.core.redact.engine import SpacyRedactor
 from app.core.redact.lexicon import Lexicon
+from app.core.redact.ner import chunks
 from app.core.redact.spoken import ShadowText
 
 

@@ -60,7 +60,8 @@ def _dev_texts(quick: bool) -> list[str]:
 
 def run(request: BenchRequest) -> dict[str, Any]:
     from app.core.models import locate
-    from app.core.redact.engine import MODEL_NAME, SpacyRedactor, load_spacy_ner
+    from app.core.redact.engine import SpacyRedactor
+    from app.core.redact.ner import MODEL_NAME, load_spacy_ner
 
     out: dict[str, Any] = {}
     with PeakMemory() as peak:

@@ -14,19 +14,18 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import CancelToken, EngineUnavailable, ModelError
+from app.core.errors import CancelToken
 from app.core.logs import text_stats
 from app.core.redact.base import Kind, RedactionResult, Span
 from app.core.redact.known import known_name_words, near_name_mentions
 from app.core.redact.lexicon import Lexicon
+from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
+from app.core.redact.ner import MODEL_NAME, NerFunction, chunks, load_spacy_ner
 from app.core.redact.pseudonyms import PseudonymMap, render
 from app.core.redact.rules_dates import find_dates
 from app.core.redact.rules_ids import find_identifiers
 from app.core.redact.rules_locations import FACILITY_WORDS, find_locations
 from app.core.redact.rules_names import (
-    FUNCTION_WORDS,
-    TITLES_ABBREV,
-    TITLES_WORD,
     Word,
     find_names,
     is_lowercase_text,
@@ -39,8 +38,6 @@ from app.core.redact.spoken import ShadowText
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "spacy-en_core_web_sm"
-CHUNK_CHARS = 20_000  # spaCy's memory grows with document length; long pastes go through in pieces
 _FACILITY_IN = re.compile(rf"\b(?:{FACILITY_WORDS})\b", re.IGNORECASE)
 US_STATES = frozenset(
     [
@@ -114,51 +111,6 @@ US_STATES = frozenset(
     "west virginia",
 }
 _TITLE_PREFIX = re.compile(r"^(?:(?:mr|mrs|ms|mx|dr|prof|mister|missus|miss|doctor|professor|nurse)\b\.?\s*)+", re.I)
-
-NerFunction = Callable[[list[str]], list[list[tuple[int, int, str]]]]
-
-
-def load_spacy_ner(model_path: Path) -> NerFunction:
-    """Load only the NER pipe; return a function from texts to (start, end, label) per text."""
-    try:
-        import spacy
-    except (ImportError, OSError) as exc:
-        raise EngineUnavailable(
-            f"The spaCy library cannot be loaded ({type(exc).__name__})",
-            "Reinstall the app, or `pip install spacy==3.8.*` in its environment",
-        ) from None
-    try:
-        with_all = spacy.util.load_config(model_path / "config.cfg")["nlp"]["pipeline"]
-        exclude = [pipe for pipe in with_all if pipe != "ner"]
-        nlp = spacy.load(model_path, exclude=exclude)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ModelError(
-            f"The spaCy model in {model_path} cannot be loaded ({type(exc).__name__})",
-            f"Run `clinic-assistant models install --force {MODEL_NAME}`",
-        ) from None
-    nlp.max_length = CHUNK_CHARS * 2
-
-    def run(texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=32)]
-
-    return run
-
-
-def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
-    """(offset, piece) with pieces cut at a line break or sentence end where possible."""
-    out: list[tuple[int, str]] = []
-    pos = 0
-    while pos < len(text):
-        end = min(len(text), pos + size)
-        if end < len(text):
-            window = text[pos + size // 2 : end]
-            cut = max(window.rfind("\n"), window.rfind(". "))
-            if cut >= 0:
-                end = pos + size // 2 + cut + 1
-        out.append((pos, text[pos:end]))
-        pos = end
-    return out
-
 
 _POSTCODE_AFTER = re.compile(r",?\s(?:\d{4,5}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w/.%-])")
 

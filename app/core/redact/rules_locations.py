@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.rules_dates import CALENDAR_WORDS
-from app.core.redact.rules_names import FUNCTION_WORDS
 
 _CAP = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’.\-\u00C0-\u024F]*"
 _WORD = r"[^\W\d_][\w'’.\-]*"

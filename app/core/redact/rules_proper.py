@@ -13,7 +13,8 @@ from bisect import bisect_left
 
 from app.core.redact.base import Kind, Span
 from app.core.redact.lexicon import NameLists
-from app.core.redact.rules_names import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD, Word, name_label
+from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
+from app.core.redact.rules_names import Word, name_label
 
 # Endings of drug stems (USAN) and medical terms: a capitalised "Lisinopril" or "Cholecystectomy" is no name.
 MEDICAL_ENDINGS = re.compile(
