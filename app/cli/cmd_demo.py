@@ -103,6 +103,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             elif isinstance(event, c.AnswerDone):
                 out["note"] = event.display_text
                 out["model"] = event.draft.completion.model
+            elif isinstance(event, c.Notice):
+                ctx.message(event.text)
             elif isinstance(event, c.SpeechChunk):
                 chunks.append(event.chunk)
             elif isinstance(event, c.Saved):

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from app.core.config import Settings, save_settings
+from app.core.tts.text_feed import TextFeed
 from app.ui.assistant.answer_panel import AnswerState
 from app.ui.assistant.drafts_controller import DraftsController
 from app.ui.assistant.read_aloud import ReadAloudController
@@ -65,6 +66,7 @@ class ClinicApplication(QObject):
         self.push_to_talk = PushToTalk(w, self.dictation, lambda: self.encounter.data is not None)
         self.settings_dialog: SettingsDialog | None = None
         self._closing = False
+        self._spoken: TextFeed | None = None  # the answer being read aloud while it streams
         self._wire()
         self.apply_settings(settings, save=False)
 
@@ -83,7 +85,11 @@ class ClinicApplication(QObject):
         self.redaction.skip_review_changed.connect(self._skip_review)
         w.answer.read_aloud_clicked.connect(lambda: self.read_aloud.toggle(w.answer.text()))
         self.read_aloud.reading_changed.connect(w.answer.set_reading)
-        d.answer_finished.connect(self._maybe_read_aloud)
+        d.answer_started.connect(self._follow_answer)
+        d.streamed.connect(self._speak_piece)
+        d.answer_finished.connect(lambda _answer: self._answer_spoken(complete=True))
+        d.answer_stopped.connect(lambda _task: self._answer_spoken(complete=False))
+        d.job_failed.connect(lambda: self._answer_spoken(complete=False))
         d.model_loading.connect(self._model_loading)
         handlers: dict[str, Any] = {
             "new_patient": p.open_new_patient_dialog,
@@ -233,9 +239,23 @@ class ClinicApplication(QObject):
         apply_theme(settings.ui.theme)
         apply_font_scale(settings.ui.font_scale)
 
-    def _maybe_read_aloud(self, answer: Any) -> None:
-        if self.hub.settings.tts.read_answers_aloud and answer.display.strip():
-            self.read_aloud.read(answer.display)
+    # -- answers read aloud as they stream (tts.read_answers_aloud) ---------------------------------------------
+    def _follow_answer(self, _task: str) -> None:
+        self._spoken = self.read_aloud.read_stream() if self.hub.settings.tts.read_answers_aloud else None
+
+    def _speak_piece(self, text: str) -> None:
+        if self._spoken is not None:
+            self._spoken.push(text)
+
+    def _answer_spoken(self, complete: bool) -> None:
+        """The answer is complete (the voice finishes it), or stopped or failed (the voice stops too)."""
+        spoken, self._spoken = self._spoken, None
+        if spoken is None:
+            return
+        if complete:
+            spoken.close()
+        elif self.read_aloud.feed is spoken:
+            self.read_aloud.stop()
 
     def _skip_review(self, skip: bool) -> None:
         redaction = self.hub.settings.redaction.model_copy(update={"review_before_sending": not skip})

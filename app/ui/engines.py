@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.core.config import Settings
+from app.core.storage.worker import StoreWorker
 from app.ui.executor_lane import store_lane
 from app.ui.workers import Job, JobLane, JobToken, Lane
 
@@ -117,7 +118,10 @@ class EngineHub(QObject):
         # The store is built here (its constructor does no I/O) and lives on the storage layer's own StoreWorker
         # thread, the one the consultation pipeline uses too.
         self._engines["store"] = self.factories.store(settings, data_dir, models_dir)
-        self.lanes["store"] = store_lane(self._engines["store"], self)
+        # Thread-safe handle on the database thread, for work on other lanes that stores what it produces (the
+        # pipeline's answer stage saves the note it drafted).
+        self.store_worker = StoreWorker(self._engines["store"])
+        self.lanes["store"] = store_lane(self.store_worker, self)
 
     # -- running work -------------------------------------------------------------------------------------------
     def run(self, engine: str, work: Callable[[Any, JobToken], Any], name: str, slot: str = "") -> Job:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from app.core.storage.worker import StoreWorker
 from app.ui.workers import JobToken, Lane, Outcome, _Envelope, execute
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,6 @@ class ExecutorLane(Lane):
         return True
 
 
-def store_lane(store: Any, parent: QObject | None = None) -> ExecutorLane:
+def store_lane(worker: StoreWorker, parent: QObject | None = None) -> ExecutorLane:
     """The store lane over the storage layer's own `StoreWorker`: `work(token)` gets the `Store` via the hub."""
-    from app.core.storage.worker import StoreWorker
-
-    worker = StoreWorker(store)
     return ExecutorLane("store", lambda call: worker.run(lambda _store: call()), worker.shutdown, parent)

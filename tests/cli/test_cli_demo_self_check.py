@@ -36,7 +36,7 @@ def test_demo_on_the_shipped_sample(tmp_path: Path) -> None:
         assert identifier not in out["redacted"], f"{identifier} reached the model"
     assert "[MRN_1]" in out["redacted"]
     assert out["note"].startswith("SUBJECTIVE")
-    assert {s["record"] for s in out["saved"]} >= {"encounter", "transcript", "note", "message"}
+    assert {s["record"] for s in out["saved"]} >= {"encounter", "transcript", "redaction_map", "note"}
     with wave.open(str(wav)) as w:
         assert w.getnframes() > w.getframerate()  # more than a second of speech
     assert out["timeline"]["speech_end_to_transcript_s"] is not None

@@ -103,16 +103,21 @@ def test_whole_pipeline_keeps_identifiers_from_the_model(tmp_path: Path, models_
     events: list[c.Event] = []
     try:
         events = list(pipeline.run(ReplaySource(audio), c.ConsultationRequest(patient_id=patient.id, task="soap")))
+        failures = [e for e in events if isinstance(e, c.StageFailed)]
+        assert not failures, failures[0].error.one_line()
+        # A chat question about the consultation naming the patient: redacted with the same map, answered, stored.
+        encounter_id = next(e.record_id for e in events if isinstance(e, c.Saved) and e.record == "encounter")
+        redacted = next(e for e in events if isinstance(e, c.Redacted))
+        events += list(pipeline.ask("Does Margaret Holloway need a chest X-ray?", redacted, encounter_id))
     finally:
         llm.inner.close()
-    failures = [e for e in events if isinstance(e, c.StageFailed)]
-    assert not failures, failures[0].error.one_line()
+    chat = [e for e in events if isinstance(e, c.AnswerDone)][-1]
+    assert chat.draft.task == "question" and chat.display_text
 
     transcript = next(e for e in events if isinstance(e, c.TranscriptDone)).result.text
     spoken_names = {m.group(0) for m in re.finditer(NAME_PATTERN, transcript, re.I)}
     assert spoken_names, f"the surname was not recognised: {transcript}"
     identifiers = [*spoken_names, *NUMBERS]
-    redacted = next(e for e in events if isinstance(e, c.Redacted))
     assert "[PATIENT_1]" in redacted.result.redacted_text
     done = next(e for e in events if isinstance(e, c.AnswerDone))
 
@@ -126,11 +131,12 @@ def test_whole_pipeline_keeps_identifiers_from_the_model(tmp_path: Path, models_
 
     saved = {e.record for e in events if isinstance(e, c.Saved)}
     assert {"encounter", "transcript", "redaction_map", "message", "note"} <= saved
-    encounter_id = next(e.record_id for e in events if isinstance(e, c.Saved) and e.record == "encounter")
     notes = worker.submit(lambda r: r.notes.for_encounter(encounter_id)).result()
     messages = worker.submit(lambda r: r.messages.for_encounter(encounter_id)).result()
     assert notes and notes[0].latest.text == done.display_text
     assert [m.role.value for m in messages] == ["user", "assistant"]
+    assert "[PATIENT_1]" in messages[0].redacted_content and "Holloway" in messages[0].display_content
+    assert messages[1].display_content == chat.display_text
     assert all(i.lower() not in messages[0].redacted_content.lower() for i in identifiers)
     worker.shutdown()
 

@@ -110,7 +110,7 @@ def test_consultation_end_to_end(
 
     # Stop a stream: a long chat answer, stopped after it began; the partial text stays as a partial draft.
     clinic.hub.settings = clinic.hub.settings.model_copy(
-        update={"llm": clinic.hub.settings.llm.model_copy(update={"max_tokens": 4000})}
+        update={"llm": clinic.hub.settings.llm.model_copy(update={"max_tokens": 700})}
     )
     pieces: list[object] = []
     w.chat.input.setText("What follow-up does she need?")
@@ -121,6 +121,7 @@ def test_consultation_end_to_end(
     with qtbot.waitSignal(clinic.drafts.generating_changed, timeout=30000):
         w.actions_by_key["stop"].trigger()
     assert answer.state == AnswerState.STOPPED and answer.text().strip()
+    qtbot.waitUntil(lambda: "Assistant (stopped)" in w.chat.log.toPlainText(), timeout=5000)
 
     # Back to the referral; edit it (undoable), accept it, undo the acceptance, accept again.
     with qtbot.waitSignal(clinic.drafts.accepted, timeout=10000) as accepted:

@@ -46,9 +46,7 @@ def test_draft_a_soap_note_and_accept_it(
         "Oswin Tredgold has had chest pain for two days. Blood pressure 140/90. Plan: ECG and review in a week."
     )
     partials: list[str] = []
-    clinic.drafts.generating_changed.connect(
-        lambda on: on and clinic.drafts.job.yielded.connect(partials.append)  # type: ignore
-    )
+    clinic.drafts.streamed.connect(partials.append)
     with (
         qtbot.waitSignal(clinic.read_aloud.reading_changed, timeout=300000, check_params_cb=lambda on: on),
         qtbot.waitSignal(clinic.drafts.answer_finished, timeout=300000) as finished,

@@ -1,139 +1,84 @@
 """The consultation pipeline: audio → transcript → redaction → drafted note → re-identified → stored → spoken.
 
-One generator of typed events, used unchanged by the GUI (through a worker whose yields become signals) and by
-`clinic-assistant demo`. Each stage is timed on one clock, so the latency a doctor feels can be read off the
-timeline: end of speech → final transcript → first token of the answer → first audio of the answer.
+One object whose stages are generators of typed events (`events.py`), used unchanged by the window and by
+`clinic-assistant demo`:
+- `run` chains every stage for a dictation (the CLI and the benchmark); `run_text` starts at redaction;
+- the window runs the same stages one at a time, each on the worker lane that owns its engine (`transcribe` on the
+  ASR lane, `redact` on the redaction lane, `answer` on the LLM lane), with the doctor's review of the redaction as
+  the pause between `redact` and `answer`;
+- `ask` is a chat question about the consultation, answered by the same `answer` stage.
+Each stage is timed on one clock, so the latency a doctor feels can be read off the timeline: end of speech → final
+transcript → first token of the answer → first audio of the answer.
 
 Safety properties kept here, not in the callers:
-- the model is given only the redacted text (`Redacted.result.redacted_text`); identifiers never reach it;
-- whatever a stage produced is saved before the next stage starts, so a failure later loses nothing;
-- a failing stage is reported as `StageFailed` and the pipeline stops there; `Cancelled` propagates.
+- the model is given only redacted text (a `Redacted` result, a redacted question); identifiers never reach it;
+- whatever a stage produced is saved before the next stage starts, and an answer stopped half-way is saved as far as
+  it got (marked as stopped), so neither a failure nor Stop loses what the doctor saw;
+- in `run`, a failing stage is reported as `StageFailed` and the pipeline stops there; used stage by stage, the
+  stage raises its `AppError` for the caller to present. `Cancelled` propagates.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from app.core.asr.live import LiveResult, LiveTranscriber, LiveUpdate
+from app.core.asr.live import LiveResult, LiveTranscriber
 from app.core.audio.base import AudioChunk as AudioChunk_
 from app.core.audio.base import AudioSource
 from app.core.config import Settings
-from app.core.errors import AppError, CancelToken
+from app.core.errors import AppError, Cancelled, CancelToken
 from app.core.llm.base import LanguageModel
-from app.core.llm.drafting import Draft
+from app.core.llm.chat import ChatTurn
 from app.core.llm.prompts import Task
 from app.core.redact.base import RedactionResult, Redactor
 from app.core.redact.pseudonyms import PseudonymMap
-from app.core.services.answer import stream_answer
+from app.core.services.answer import AnswerStream
 from app.core.services.encounter_map import encounter_pseudonyms
-from app.core.storage import MessageRole, MessageTimings, NoteKind, Repositories, StoreWorker
+from app.core.services.events import (
+    AnswerDone,
+    AnswerStopped,
+    AnswerText,
+    Event,
+    Notice,
+    Redacted,
+    Saved,
+    SpeechChunk,
+    StageFailed,
+    StageFinished,
+    StageStarted,
+    Timeline,
+    TranscriptDone,
+    TranscriptUpdate,
+)
+from app.core.services.speech_feed import SpeechFeed, write_speech
+from app.core.storage import MessageRole, MessageTimings, NoteAuthor, NoteKind, Repositories, StoreWorker
 from app.core.tts.base import AudioChunk, Speaker
+
+__all__ = [  # the events are part of the pipeline's interface: callers import them from here
+    "AnswerDone", "AnswerStopped", "AnswerText", "ConsultationPipeline", "ConsultationRequest", "Event", "Notice",
+    "Question", "Redacted", "Saved", "SpeechChunk", "StageFailed", "StageFinished", "StageStarted", "Timeline",
+    "TranscriptDone", "TranscriptUpdate", "write_speech",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NOTE_KIND: dict[str, NoteKind] = {"soap": NoteKind.SOAP, "summary": NoteKind.SUMMARY, "referral": NoteKind.LETTER}
+STOPPED_MARK = "[The answer stopped before it was complete]"
+Review = Callable[[RedactionResult, PseudonymMap], RedactionResult]
 
 
 @dataclass(frozen=True)
-class StageStarted:
-    stage: str
-    at_s: float
+class Question:
+    """A chat question: what the model sees and what the doctor typed."""
 
-
-@dataclass(frozen=True)
-class StageFinished:
-    stage: str
-    at_s: float
-    seconds: float
-
-
-@dataclass(frozen=True)
-class StageFailed:
-    stage: str
-    error: AppError
-
-
-@dataclass(frozen=True)
-class TranscriptUpdate:
-    update: LiveUpdate
-
-
-@dataclass(frozen=True)
-class TranscriptDone:
-    result: LiveResult
-
-
-@dataclass(frozen=True)
-class Redacted:
-    result: RedactionResult
-    pseudonyms: PseudonymMap
-
-
-@dataclass(frozen=True)
-class AnswerText:
-    """A re-identified piece of the answer as it streams (for display and read-aloud)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class AnswerDone:
-    draft: Draft  # what the model produced (with placeholders)
-    display_text: str  # re-identified: what the doctor reads
-
-
-@dataclass(frozen=True)
-class SpeechChunk:
-    chunk: AudioChunk
-
-
-@dataclass(frozen=True)
-class Saved:
-    record: str  # "encounter", "transcript", "redaction_map", "message", "note"
-    record_id: int
-
-
-Event = (
-    StageStarted
-    | StageFinished
-    | StageFailed
-    | TranscriptUpdate
-    | TranscriptDone
-    | Redacted
-    | AnswerText
-    | AnswerDone
-    | SpeechChunk
-    | Saved
-)
-
-
-@dataclass
-class Timeline:
-    """Seconds from the start of the run, one mark per moment that matters to the doctor."""
-
-    marks: dict[str, float] = field(default_factory=dict)
-    stages: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-    def latency(self, later: str, earlier: str = "speech_end") -> float | None:
-        if later in self.marks and earlier in self.marks:
-            return round(self.marks[later] - self.marks[earlier], 3)
-        return None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "marks": {k: round(v, 3) for k, v in self.marks.items()},
-            "stages": {k: [round(a, 3), round(b, 3)] for k, (a, b) in self.stages.items()},
-            "speech_end_to_transcript_s": self.latency("transcript_final"),
-            "speech_end_to_first_token_s": self.latency("first_token"),
-            "speech_end_to_first_audio_s": self.latency("first_audio"),
-        }
+    redacted: str
+    display: str
 
 
 @dataclass
@@ -143,19 +88,21 @@ class ConsultationRequest:
     task: Task = "soap"
     speak: bool = True
     # Called with the redaction before anything reaches the model: return it unchanged, or the doctor's corrected
-    # version (the GUI's review step). None = no review.
-    review: Callable[[RedactionResult, PseudonymMap], RedactionResult] | None = None
+    # version (the window's review step). None = no review.
+    review: Review | None = None
     reference_date: date | None = None  # the visit date that date offsets count from (default: today)
 
 
 class ConsultationPipeline:
+    """The engines are optional: a caller running one stage passes only the engine that stage needs."""
+
     def __init__(
         self,
         settings: Settings,
         *,
-        live: Callable[[], LiveTranscriber],
-        redactor: Redactor,
-        llm: LanguageModel,
+        live: Callable[[], LiveTranscriber] | None = None,
+        redactor: Redactor | None = None,
+        llm: LanguageModel | None = None,
         speaker: Speaker | None = None,
         store: StoreWorker | None = None,
         clock: Callable[[], float] = time.perf_counter,
@@ -168,9 +115,13 @@ class ConsultationPipeline:
         self.store = store
         self._clock = clock
         self.timeline = Timeline()
-        self._t0 = 0.0
+        self._t0 = clock()
 
     # --- helpers -------------------------------------------------------------------------------------------------
+    def restart_clock(self) -> None:
+        self._t0 = self._clock()
+        self.timeline = Timeline()
+
     def _now(self) -> float:
         return self._clock() - self._t0
 
@@ -185,13 +136,19 @@ class ConsultationPipeline:
         self.timeline.stages[name] = (start, end)
         return StageFinished(name, end, round(end - start, 3))
 
-    # --- the run -------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _need(engine: T | None, stage: str) -> T:
+        if engine is None:
+            raise RuntimeError(f"the {stage} stage needs its engine")  # a wiring mistake, not a user error
+        return engine
+
+    # --- whole runs ----------------------------------------------------------------------------------------------
     def run(
         self, source: AudioSource, request: ConsultationRequest, cancel: CancelToken | None = None
     ) -> Iterator[Event]:
+        """Every stage for one dictation: a new encounter for `request.patient_id` (or `request.encounter_id`)."""
         cancel = cancel or CancelToken()
-        self._t0 = self._clock()
-        self.timeline = Timeline()
+        self.restart_clock()
         stage = "transcribe"
         try:
             encounter_id = request.encounter_id
@@ -201,141 +158,244 @@ class ConsultationPipeline:
                 if created is not None:
                     encounter_id = created.id
                     yield Saved("encounter", created.id)
-
-            start = self._now()
-            yield StageStarted(stage, start)
-            live = self._live()
-            for update in live.run(_EndMarkingSource(source, lambda: self._mark("speech_end")), cancel):
-                if update.final:
-                    continue
-                yield TranscriptUpdate(update)
-            result = live.result or live.finish(cancel)
-            self._mark("transcript_final")
-            yield TranscriptDone(result)
-            yield self._stage(stage, start)
-            if encounter_id is not None:
-                eid = encounter_id
-                transcript = self._db(
-                    lambda r: r.transcripts.add(
-                        eid, result.text, language=result.language, duration_s=result.duration_s
-                    )
-                )
-                if transcript is not None:
-                    yield Saved("transcript", transcript.id)
-
+            result = yield from self.transcribe(source, encounter_id, cancel)
             stage = "redact"
-            yield from self._redact_draft_speak(result.text, request, encounter_id, cancel)
+            yield from self._redact_and_answer(result.text, request, encounter_id, cancel)
         except AppError as exc:
-            log.warning("pipeline stage %s failed: %s", stage, exc.kind)
-            yield StageFailed(stage, exc)
-
-    def _redact_draft_speak(
-        self, text: str, request: ConsultationRequest, encounter_id: int | None, cancel: CancelToken
-    ) -> Iterator[Event]:
-        """The part after the transcript; also used on its own for typed or edited text (`run_text`)."""
-        stage = "redact"
-        try:
-            start = self._now()
-            yield StageStarted(stage, start)
-            pseudonyms = self._load_map(encounter_id, request)
-            redaction = self.redactor.redact(text, pseudonyms)
-            if request.review is not None:
-                redaction = request.review(redaction, pseudonyms)
-            yield Redacted(redaction, pseudonyms)
-            self._mark("redacted")
-            yield self._stage(stage, start)
-            if encounter_id is not None:
-                eid, map_json = encounter_id, pseudonyms.to_json()
-                saved = self._db(lambda r: r.redaction_maps.save(eid, map_json))
-                if saved is not None:
-                    yield Saved("redaction_map", eid)
-
-            stage = "draft"
-            yield from self._draft(redaction, pseudonyms, request, encounter_id, cancel)
-        except AppError as exc:
-            log.warning("pipeline stage %s failed: %s", stage, exc.kind)
-            yield StageFailed(stage, exc)
+            yield self._failed(stage, exc)
 
     def run_text(self, text: str, request: ConsultationRequest, cancel: CancelToken | None = None) -> Iterator[Event]:
         """The pipeline from redaction on, for a transcript the doctor typed or edited."""
-        self._t0 = self._clock()
-        self.timeline = Timeline()
+        self.restart_clock()
         self._mark("speech_end")
         self._mark("transcript_final")
-        yield from self._redact_draft_speak(text, request, request.encounter_id, cancel or CancelToken())
+        yield from self._redact_and_answer(text, request, request.encounter_id, cancel or CancelToken())
 
-    def _load_map(self, encounter_id: int | None, request: ConsultationRequest) -> PseudonymMap:
+    def _redact_and_answer(
+        self, text: str, request: ConsultationRequest, encounter_id: int | None, cancel: CancelToken
+    ) -> Iterator[Event]:
+        stage = "redact"
+        try:
+            redacted = yield from self.redact(text, encounter_id, request.review, request.reference_date)
+            stage = "draft"
+            yield from self.answer(
+                redacted.result.redacted_text, redacted.pseudonyms, request.task, encounter_id, cancel,
+                speak=request.speak,
+            )
+        except AppError as exc:
+            yield self._failed(stage, exc)
+
+    def _failed(self, stage: str, exc: AppError) -> StageFailed:
+        log.warning("pipeline stage %s failed: %s", stage, exc.kind)
+        return StageFailed(stage, exc)
+
+    # --- stage: transcribe ---------------------------------------------------------------------------------------
+    def transcribe(
+        self, source: AudioSource, encounter_id: int | None, cancel: CancelToken
+    ) -> Generator[Event, None, LiveResult]:
+        """Live transcript updates while the audio plays; the final transcript is saved with the encounter."""
+        start = self._now()
+        yield StageStarted("transcribe", start)
+        live = self._need(self._live, "transcribe")()
+        for update in live.run(_EndMarkingSource(source, lambda: self._mark("speech_end")), cancel):
+            if not update.final:
+                yield TranscriptUpdate(update)
+        result = live.result or live.finish(cancel)
+        self._mark("transcript_final")
+        yield TranscriptDone(result)
+        yield self._stage("transcribe", start)
+        if encounter_id is not None:
+            eid = encounter_id
+            transcript = self._db(
+                lambda r: r.transcripts.add(eid, result.text, language=result.language, duration_s=result.duration_s)
+            )
+            if transcript is not None:
+                yield Saved("transcript", transcript.id)
+        return result
+
+    # --- stage: redact -------------------------------------------------------------------------------------------
+    def pseudonyms(self, encounter_id: int | None, reference_date: date | None = None) -> PseudonymMap:
         """The encounter's map (seeded with the patient's identifiers when new); a throw-away one without a store."""
         offsets = self.settings.redaction.date_offsets
         if encounter_id is not None and self.store is not None:
             eid = encounter_id
             return self.store.submit(lambda r: encounter_pseudonyms(r, eid, date_offsets=offsets)).result()
-        return PseudonymMap(request.reference_date or date.today(), offsets)
+        return PseudonymMap(reference_date or date.today(), offsets)
 
-    def _draft(
+    def redact(
         self,
-        redaction: RedactionResult,
+        text: str,
+        encounter_id: int | None,
+        review: Review | None = None,
+        reference_date: date | None = None,
+    ) -> Generator[Event, None, Redacted]:
+        """Identifiers replaced by placeholders (after the doctor's `review`, if given); the map is saved."""
+        start = self._now()
+        yield StageStarted("redact", start)
+        redactor = self._need(self.redactor, "redact")
+        pseudonyms = self.pseudonyms(encounter_id, reference_date)
+        redaction = redactor.redact(text, pseudonyms)
+        if review is not None:
+            redaction = review(redaction, pseudonyms)
+        redacted = Redacted(redaction, pseudonyms)
+        yield redacted
+        self._mark("redacted")
+        yield self._stage("redact", start)
+        yield from self.save_map(encounter_id, pseudonyms)
+        return redacted
+
+    def save_map(self, encounter_id: int | None, pseudonyms: PseudonymMap) -> Iterator[Event]:
+        if encounter_id is None:
+            return
+        eid, map_json = encounter_id, pseudonyms.to_json()
+        if self._db(lambda r: r.redaction_maps.save(eid, map_json)) is not None:
+            yield Saved("redaction_map", eid)
+
+    # --- stage: answer -------------------------------------------------------------------------------------------
+    def answer(
+        self,
+        redacted_text: str,
         pseudonyms: PseudonymMap,
-        request: ConsultationRequest,
+        task: Task,
         encounter_id: int | None,
         cancel: CancelToken,
-    ) -> Iterator[Event]:
+        *,
+        question: Question | None = None,
+        history: Sequence[ChatTurn] = (),
+        speak: bool = False,
+    ) -> Generator[Event, None, AnswerDone]:
+        """The model's answer to `task` on the redacted consultation (or to `question` about it, after `history`),
+        streamed re-identified, saved (a note, or the chat turn), spoken from the first sentence if `speak`."""
+        llm = self._need(self.llm, "answer")
+        stage = "chat" if question is not None else "draft"
         start = self._now()
-        yield StageStarted("draft", start)
-        speech = _SpeechFeed(self.speaker, cancel) if (request.speak and self.speaker is not None) else None
-        answer = stream_answer(self.llm, request.task, redaction.redacted_text, pseudonyms, self.settings.llm, cancel)
-        while True:
-            try:
-                shown = next(answer)
-            except StopIteration as stop:
-                finished, display = stop.value
-                break
-            self._mark("first_token")
-            yield AnswerText(shown)
-            if speech is not None:
-                yield from self._speech_events(speech.push(shown))
+        yield StageStarted(stage, start)
+        if question is not None and encounter_id is not None:
+            # Saved before the answer starts: a stopped or failed answer must not lose the question.
+            yield from self._save_message(encounter_id, MessageRole.USER, question.redacted, question.display)
+        stream = AnswerStream(
+            llm, task, redacted_text, pseudonyms, self.settings.llm, cancel,
+            question=question.redacted if question is not None else None, history=history,
+        )
+        speech = SpeechFeed(self.speaker, cancel) if (speak and self.speaker is not None) else None
+        told = 0
+        try:
+            for shown in stream:
+                for notice in stream.notices[told:]:
+                    yield Notice(notice)
+                told = len(stream.notices)
+                self._mark("first_token")
+                yield AnswerText(shown)
+                if speech is not None:
+                    yield from self._speech_events(speech.push(shown))
+        except Cancelled:
+            saved = self._save_stopped(encounter_id, stream)
+            yield AnswerStopped(stream.raw_text, stream.shown_text)
+            if saved is not None:
+                yield saved
+            raise
+        except (GeneratorExit, AppError):  # the window's Stop closed the stage, or the model failed mid-answer
+            self._save_stopped(encounter_id, stream)
+            raise
+        assert stream.result is not None
+        finished, display = stream.result
         self._mark("answer_done")
-        yield AnswerDone(finished, display)
-        yield self._stage("draft", start)
+        done = AnswerDone(finished, display)
+        yield done
+        yield self._stage(stage, start)
         if encounter_id is not None:
-            yield from self._save_answer(encounter_id, redaction, display, finished, request)
+            yield from self._save_answer(encounter_id, stream.task, done)
         if speech is not None:
             speak_start = self.timeline.marks.get("first_audio", self._now())
             yield from self._speech_events(speech.finish())
             self.timeline.stages["speak"] = (speak_start, self._now())
+        return done
+
+    def ask(
+        self,
+        question: str,
+        redacted: Redacted,
+        encounter_id: int | None,
+        history: Sequence[ChatTurn] = (),
+        cancel: CancelToken | None = None,
+    ) -> Generator[Event, None, AnswerDone]:
+        """A chat question about a redacted consultation: redacted with the same map (the same person keeps the
+        same placeholder), then answered by the `answer` stage."""
+        redactor = self._need(self.redactor, "ask")
+        result = redactor.redact(question, redacted.pseudonyms)
+        yield from self.save_map(encounter_id, redacted.pseudonyms)
+        return (
+            yield from self.answer(
+                redacted.result.redacted_text, redacted.pseudonyms, "question", encounter_id, cancel or CancelToken(),
+                question=Question(result.redacted_text, question), history=history,
+            )
+        )
 
     def _speech_events(self, chunks: Iterator[AudioChunk]) -> Iterator[Event]:
         for chunk in chunks:
             self._mark("first_audio")
             yield SpeechChunk(chunk)
 
-    def _save_answer(
-        self, encounter_id: int, redaction: RedactionResult, display: str, result: Draft, request: ConsultationRequest
+    # --- saving answers ------------------------------------------------------------------------------------------
+    def _save_message(
+        self,
+        encounter_id: int,
+        role: MessageRole,
+        redacted: str,
+        display: str,
+        model: str = "",
+        timings: MessageTimings | None = None,
     ) -> Iterator[Event]:
-        completion = result.completion
-        timings = MessageTimings(
-            prompt_tokens=completion.timings.prompt_tokens,
-            completion_tokens=completion.timings.completion_tokens,
-            first_token_s=completion.timings.first_token_s,
-            total_s=completion.timings.total_s,
+        message = self._db(
+            lambda r: r.messages.add(encounter_id, role, redacted, display, model=model, timings=timings)
         )
-        question = self._db(
-            lambda r: r.messages.add(encounter_id, MessageRole.USER, redaction.redacted_text, redaction.redacted_text)
-        )
-        if question is not None:
-            yield Saved("message", question.id)
-        answer = self._db(
-            lambda r: r.messages.add(
-                encounter_id, MessageRole.ASSISTANT, result.text, display, model=completion.model, timings=timings
+        if message is not None:
+            yield Saved("message", message.id)
+
+    def _save_answer(self, encounter_id: int, task: Task, done: AnswerDone) -> Iterator[Event]:
+        completion = done.draft.completion
+        kind = NOTE_KIND.get(task)
+        if kind is None:  # a chat answer
+            timings = MessageTimings(
+                prompt_tokens=completion.timings.prompt_tokens,
+                completion_tokens=completion.timings.completion_tokens,
+                first_token_s=completion.timings.first_token_s,
+                total_s=completion.timings.total_s,
             )
+            yield from self._save_message(
+                encounter_id, MessageRole.ASSISTANT, done.draft.text, done.display_text, completion.model, timings
+            )
+            return
+        note = self._db(
+            lambda r: r.notes.create(encounter_id, kind, done.display_text, author=NoteAuthor.MODEL,
+                                     model=completion.model)
         )
-        if answer is not None:
-            yield Saved("message", answer.id)
-        kind = NOTE_KIND.get(request.task)
-        if kind is not None:
-            note = self._db(lambda r: r.notes.create(encounter_id, kind, display, model=completion.model))
-            if note is not None:
-                yield Saved("note", note.id)
+        if note is not None:
+            yield Saved("note", note.id)
+
+    def _save_stopped(self, encounter_id: int | None, stream: AnswerStream) -> Saved | None:
+        """What the doctor saw of a stopped answer, kept as a draft note or chat turn that says it was stopped."""
+        shown = stream.shown_text
+        if encounter_id is None or not shown or self.store is None:
+            return None
+        display = f"{shown}\n\n{STOPPED_MARK}"
+        model = self.llm.model_name if self.llm is not None else ""
+        kind = NOTE_KIND.get(stream.task)
+        try:
+            if kind is None:
+                message = self.store.submit(
+                    lambda r: r.messages.add(
+                        encounter_id, MessageRole.ASSISTANT, stream.raw_text, display, model=model
+                    )
+                ).result()
+                return Saved("message", message.id)
+            note = self.store.submit(
+                lambda r: r.notes.create(encounter_id, kind, display, author=NoteAuthor.MODEL, model=model)
+            ).result()
+            return Saved("note", note.id)
+        except AppError as exc:  # stopping must still stop; the failure is in the log, never patient text
+            log.warning("a stopped answer could not be saved: %s", exc.kind)
+            return None
 
 
 class _EndMarkingSource:
@@ -356,31 +416,3 @@ class _EndMarkingSource:
 
     def stop(self) -> None:
         self._source.stop()
-
-
-class _SpeechFeed:
-    """Speaks answer text sentence by sentence while the answer is still streaming: each push synthesises only
-    the sentences it completed, so the first audio comes when the first sentence ends, not the answer."""
-
-    def __init__(self, speaker: Speaker | None, cancel: CancelToken) -> None:
-        from app.core.tts.sentences import SentenceStreamer
-
-        assert speaker is not None
-        self._speaker = speaker
-        self._cancel = cancel
-        self._sentences = SentenceStreamer()
-
-    def push(self, text: str) -> Iterator[AudioChunk]:
-        for sentence in self._sentences.feed(text):
-            yield from self._speaker.synthesize(sentence, self._cancel)
-
-    def finish(self) -> Iterator[AudioChunk]:
-        for sentence in self._sentences.finish():
-            yield from self._speaker.synthesize(sentence, self._cancel)
-
-
-def write_speech(chunks: list[AudioChunk], path: Path, sample_rate: int) -> Path:
-    from app.core.tts.wav import write_wav
-
-    write_wav(chunks, path, sample_rate)
-    return path

@@ -1,8 +1,10 @@
 """Drafts and the chat: ask the model (after redaction), stream the answer re-identified, stop it, keep it as a
 draft until the doctor accepts it (edited or not), undo the acceptance, copy or export it.
 
-Every stored change runs on the store lane: a finished draft is saved as a model-authored note version at once
-(nothing the doctor saw is lost), an edit is saved as a doctor-authored version when accepted. Undoing an
+Answers come from the consultation pipeline's `answer` stage on the LLM lane, which saves a finished draft as a
+model-authored note (a chat turn as two messages) and, when the doctor stops it, what had been shown (nothing the
+doctor saw is lost). The doctor's changes run on the store lane: an edit is saved as a doctor-authored version when
+accepted. Undoing an
 acceptance adds a new draft version: the record shows the note is being changed again; the earlier accepted text
 stays in its history.
 """
@@ -19,10 +21,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.core.errors import AppError
-from app.core.storage.models import Message, MessageRole, MessageTimings, Note, NoteAuthor, NoteKind
+from app.core.llm.chat import ChatTurn
+from app.core.storage.models import Message, MessageRole, Note, NoteAuthor, NoteKind
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.assistant.chat_panel import ChatPanel
-from app.ui.assistant.llm_jobs import Answer, ChatTurn, chat_job, draft_job
+from app.ui.assistant.llm_jobs import Answer, AskedQuestion, answer_job
 from app.ui.encounter.redaction_controller import Approved, RedactionController
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
@@ -56,6 +59,10 @@ class DraftsController(QObject):
     answer_finished = Signal(object)  # Answer
     accepted = Signal(object)  # Note
     generating_changed = Signal(bool)
+    answer_started = Signal(str)  # the task
+    streamed = Signal(str)  # each re-identified piece of the answer as it is shown (read-aloud follows it)
+    answer_stopped = Signal(str)  # the task: stopped by the doctor, what was shown is kept
+    job_failed = Signal()  # the answer failed (the ErrorPresenter shows why); what was shown is kept
     model_loading = Signal(object)  # the Job loading the model (progress items: LoadProgress)
 
     def __init__(
@@ -162,12 +169,26 @@ class DraftsController(QObject):
         self.redaction.ensure(self.transcript(), lambda approved: self._start_draft(task, approved))
 
     def _start_draft(self, task: str, approved: Approved) -> Job:
-        settings = self.hub.settings
+        return self._start_answer(task, approved)
+
+    def _start_answer(
+        self, task: str, approved: Approved, question: AskedQuestion | None = None, map_json: str | None = None
+    ) -> Job:
+        """The pipeline's answer stage on the LLM lane; it saves the note (or chat turn) itself, on the store's
+        thread, and keeps what was shown if the doctor stops it."""
+        settings, store, encounter_id = self.hub.settings, self.hub.store_worker, self.encounter_id
+        history = list(self.history) if question is not None else []
+        the_map = map_json or approved.map_json
         self._load_model()
         job = self.hub.run(
-            "llm", lambda llm, token: draft_job(llm, token, task, approved.redacted, approved.map_json, settings),
-            f"drafting {task}", slot="answer",
+            "llm",
+            lambda llm, token: answer_job(
+                llm, token, store, settings, task, approved.redacted, the_map, encounter_id, question, history
+            ),
+            "answering a question" if question is not None else f"drafting {task}", slot="answer",
         )
+        if question is not None:
+            job.finished.connect(lambda answer: self._answered(question.redacted, answer))
         return self._track(job, task)
 
     def _load_model(self) -> Job:
@@ -186,52 +207,63 @@ class DraftsController(QObject):
 
     def _redact_question(self, question: str, approved: Approved) -> None:
         job = self.redaction.redact_question(question)
-        job.finished.connect(lambda result: self._start_chat(question, result[0], result[1], approved))
-        job.failed.connect(lambda exc: self.presenter.present(exc, "redacting the question"))
-
-    def _start_chat(self, question: str, question_redacted: str, map_json: str, approved: Approved) -> Job:
-        settings, history = self.hub.settings, list(self.history)
-        self._save_message(MessageRole.USER, question_redacted, question)
-        self._load_model()
-        job = self.hub.run(
-            "llm",
-            lambda llm, token: chat_job(
-                llm, token, question_redacted, approved.redacted, history, map_json, settings
-            ),
-            "answering a question", slot="answer",
+        job.finished.connect(
+            lambda result: self._start_answer("question", approved, AskedQuestion(result[0], question), result[1])
         )
-        job.finished.connect(lambda answer: self._answered(question_redacted, answer))
-        return self._track(job, "question")
+        job.failed.connect(lambda exc: self.presenter.present(exc, "redacting the question"))
 
     def _track(self, job: Job, task: str) -> Job:
         self.job = job
         self.current = CurrentAnswer(task)
         self.answer.begin(TASK_TITLES[task] + (" (draft)" if task != "question" else ""))
-        job.yielded.connect(self._piece)
+        job.yielded.connect(self._event)
         job.finished.connect(self._finished)
         job.failed.connect(lambda exc: self._failed(exc, task))
-        job.cancelled.connect(self._stopped)
+        job.cancelled.connect(lambda: self._stopped(task))
         job.ended.connect(lambda: self._ended(job))
         self.generating_changed.emit(True)
+        self.answer_started.emit(task)
         return job
 
-    def _piece(self, text: str) -> None:
-        self.answer.append(text)
+    def _event(self, event: object) -> None:
+        from app.core.services import events as e
+
+        if isinstance(event, e.AnswerText):
+            self.answer.append(event.text)
+            self.streamed.emit(event.text)
+        elif isinstance(event, e.Notice):
+            self.presenter.notify(event.text)
+        elif isinstance(event, e.AnswerDone) and self.current is not None:
+            self.current.saved_text = event.display_text
+        elif isinstance(event, e.Saved) and event.record == "note" and self.current is not None:
+            self.current.note_id = event.record_id
+            self._refresh_notes(event.record_id)
 
     def _finished(self, answer: Answer) -> None:
         self.answer.show_text(answer.display)
         self.answer.set_state(AnswerState.DRAFT)
         log.info("answer finished: %s %s", answer.task, answer.timings)
-        if answer.task != "question":
-            self._save_draft(answer)
         self.answer_finished.emit(answer)
 
     def _failed(self, exc: object, task: str) -> None:
-        self.answer.set_state(AnswerState.STOPPED if self.answer.text().strip() else AnswerState.EMPTY)
+        shown = self.answer.text().strip()
+        self.answer.set_state(AnswerState.STOPPED if shown else AnswerState.EMPTY)
+        self.job_failed.emit()
+        if shown and task != "question":
+            self._refresh_notes(adopt_latest=True)  # the stage saved what was shown before it failed
         self.presenter.present(exc, f"writing the {TASK_TITLES[task].lower()}")
 
-    def _stopped(self) -> None:
-        self.answer.set_state(AnswerState.STOPPED if self.answer.text().strip() else AnswerState.EMPTY)
+    def _stopped(self, task: str) -> None:
+        """What was shown stays: the answer stage has saved it (as a stopped draft note or chat turn)."""
+        shown = self.answer.text().strip()
+        self.answer.set_state(AnswerState.STOPPED if shown else AnswerState.EMPTY)
+        self.answer_stopped.emit(task)
+        if not shown:
+            return
+        if task == "question":
+            self.chat.add_turn("Assistant (stopped)", shown)
+        else:
+            self._refresh_notes(adopt_latest=True)
 
     def _ended(self, job: Job) -> None:
         if self.job is job:
@@ -251,46 +283,29 @@ class DraftsController(QObject):
         job.failed.connect(lambda exc: self.presenter.present(exc, doing))
         return job
 
-    def _save_draft(self, answer: Answer) -> None:
+    def _refresh_notes(self, note_id: int | None = None, adopt_latest: bool = False) -> Job | None:
+        """List the encounter's notes again after the answer stage saved one. `adopt_latest`: a stopped draft
+        (whose Saved event was dropped with the job) becomes the note that Accept and edits apply to."""
         encounter_id, current = self.encounter_id, self.current
-        if encounter_id is None or current is None:
-            return
+        if encounter_id is None:
+            return None
 
-        def work(repos: Any) -> tuple[Note, list[Note]]:
-            note = repos.notes.create(encounter_id, NOTE_KINDS[answer.task], answer.display,
-                                      author=NoteAuthor.MODEL, model=answer.model)
-            # Set here, on the store lane: an Accept queued right behind this save must see the note.
-            current.note_id, current.saved_text = note.id, answer.display
-            return note, repos.notes.for_encounter(encounter_id)
-
-        def saved(result: tuple[Note, list[Note]]) -> None:
-            note, notes = result
+        def shown(notes: list[Note]) -> None:
             if self.encounter_id != encounter_id:
-                return  # saved; the doctor has moved on (or the app locked): nothing to show
-            self._list_notes(notes, note.id)
+                return  # the doctor has moved on (or the app locked): nothing to show
+            chosen = note_id
+            if adopt_latest and notes and current is not None and self.current is current:
+                chosen = current.note_id = notes[-1].id
+                current.saved_text = notes[-1].latest.text
+                if self.answer.state == AnswerState.STOPPED:
+                    self.answer.show_text(current.saved_text)  # with the line that says it is incomplete
+            self._list_notes(notes, chosen)
 
-        self._store(work, "saving the draft", saved)
+        return self._store(lambda repos: repos.notes.for_encounter(encounter_id), "listing the notes", shown)
 
     def _answered(self, question_redacted: str, answer: Answer) -> None:
         self.chat.add_turn("Assistant (draft)", answer.display)
         self.history.append(ChatTurn(question_redacted, answer.redacted))
-        timings = MessageTimings(
-            answer.timings.get("prompt_tokens"), answer.timings.get("completion_tokens"),
-            answer.timings.get("first_token_s"), answer.timings.get("total_s"),
-        )
-        self._save_message(MessageRole.ASSISTANT, answer.redacted, answer.display, answer.model, timings)
-
-    def _save_message(
-        self, role: MessageRole, redacted: str, display: str, model: str = "", timings: MessageTimings | None = None
-    ) -> None:
-        """The question is stored when it is sent (a stopped answer must not lose it); the answer when complete."""
-        encounter_id = self.encounter_id
-        if encounter_id is None:
-            return
-        self._store(
-            lambda repos: repos.messages.add(encounter_id, role, redacted, display, model=model, timings=timings),
-            "saving the conversation", lambda _v: None,
-        )
 
     def accept(self) -> Job | None:
         """The doctor accepts the text as shown (their edits included) as the note of record."""

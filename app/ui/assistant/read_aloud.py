@@ -1,18 +1,25 @@
 """Reading an answer aloud: synthesis on the TTS lane (which owns the Piper voice), playback on the audio thread.
 
+`read` speaks a finished text; `read_stream` speaks an answer while it is still streaming: the window pushes each
+piece into the returned feed and the voice starts at the first complete sentence.
+
 Stop is immediate: it silences the player from the GUI thread (the core's `ReadAloud.stop` is thread-safe) and
 cancels the job. The output stream comes from the composition root, so tests play into a fake stream."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.workers import Job, JobToken, StopHandle
+
+if TYPE_CHECKING:
+    from app.core.tts.text_feed import TextFeed
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,7 @@ class ReadAloudController(QObject):
         self.presenter = presenter
         self.job: Job | None = None
         self.handle: StopHandle | None = None
+        self.feed: TextFeed | None = None
 
     @property
     def busy(self) -> bool:
@@ -42,6 +50,21 @@ class ReadAloudController(QObject):
     def read(self, text: str) -> Job | None:
         if not text.strip() or self.job is not None:
             return None
+        return self._start([text])
+
+    def read_stream(self) -> TextFeed | None:
+        """Start reading text that is still arriving: push pieces into the feed, close it when the text is
+        complete. None when something is already being read."""
+        if self.job is not None:
+            return None
+        from app.core.tts.text_feed import TextFeed
+
+        feed = TextFeed()
+        self._start(feed)
+        self.feed = feed
+        return feed
+
+    def _start(self, tokens: Iterable[str]) -> Job:
         settings = self.hub.settings
         open_stream = self.hub.factories.output_stream()
         handle = StopHandle()
@@ -55,7 +78,7 @@ class ReadAloudController(QObject):
             handle.attach(reader)
             if token.cancelled:
                 reader.stop()
-            return reader.run([text])
+            return reader.run(tokens)
 
         job = self.hub.run("tts", work, "reading aloud", slot="read-aloud")
         self.job, self.handle = job, handle
@@ -67,6 +90,8 @@ class ReadAloudController(QObject):
         return job
 
     def stop(self) -> None:
+        if self.feed is not None:
+            self.feed.cancel()  # the voice must not wait for text that will not come
         if self.handle is not None:
             self.handle.stop()
         if self.job is not None:
@@ -76,4 +101,5 @@ class ReadAloudController(QObject):
         if self.job is job:
             self.job = None
             self.handle = None
+            self.feed = None
             self.reading_changed.emit(False)
