@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -110,7 +110,14 @@ class MainWindow(QMainWindow):
         self.actions_by_key["find_patient"].triggered.connect(self.focus_search)
         self.about_action = self.actions_by_key["about"]
         self.show_locked(True, "Starting…")
-        self.resize(1320, 840)
+        self.resize(self._initial_size())
+
+    def _initial_size(self) -> QSize:
+        """Roomy where the screen allows; on a laptop (1,366 x 768) no larger than the screen, so no edge starts
+        off-screen. The panes wrap their button rows, so the window's minimum stays well below 1,280 px."""
+        wanted = QSize(1320, 840)
+        screen = self.screen()
+        return wanted if screen is None else wanted.boundedTo(screen.availableGeometry().size())
 
     def _build_menus(self) -> None:
         menus: dict[str, object] = {}

@@ -1,6 +1,8 @@
 """Take the screenshots in this folder: the real window on a throw-away store, under Xvfb.
 
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python docs/screenshots/take_screenshots.py
+    xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python docs/screenshots/take_screenshots.py
+
+The main window is shot at 1,366 x 768, a common laptop screen, whatever the virtual screen's size.
 
 The store is seeded through the repositories with a fictitious patient (the sample dictation's Oswin Tredgold) and
 a note as if drafted earlier; the identifier review, the live dictation (whisper-tiny.en on a replayed clip) and
@@ -18,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 OUT = Path(__file__).resolve().parent
+LAPTOP = (1366, 768)
 
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
@@ -127,6 +130,7 @@ def main() -> int:
     seed(root / "data")
     clinic = ClinicApplication(settings, root / "settings.toml", root / "data", REPO / "models", factories)
     w = clinic.window
+    w.resize(*LAPTOP)
     clinic.start()
     wait_until(lambda: clinic.session.unlock_dialog is not None and clinic.session.unlock_dialog.isVisible())
     dialog = clinic.session.unlock_dialog

@@ -10,6 +10,8 @@ from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
+from app.ui.flow_layout import FlowLayout
+
 
 class AnswerState(StrEnum):
     EMPTY = "empty"
@@ -51,11 +53,15 @@ class AnswerPanel(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.title.setWordWrap(True)  # a long title wraps rather than widening the pane
         top.addWidget(self.title, 1)
         self.notes = QComboBox()
         self.notes.setObjectName("noteChooser")
         self.notes.setAccessibleName("Notes of this encounter")
         self.notes.setMinimumWidth(160)
+        # Sized for a typical label, not the longest one: the popup still shows every label in full.
+        self.notes.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.notes.setMinimumContentsLength(16)
         self.notes.activated.connect(self._note_activated)
         top.addWidget(self.notes)
         layout.addLayout(top)
@@ -72,7 +78,7 @@ class AnswerPanel(QWidget):
         self.editor.setPlaceholderText("Drafts and answers appear here as they are written.")
         self.editor.textChanged.connect(self._text_changed)
         layout.addWidget(self.editor, 1)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps in a narrow pane instead of widening the window
         self.stop_button = self._button("Stop", "stopAnswer", self.stop_clicked, buttons)
         self.accept_button = self._button("Accept", "acceptDraft", self.accept_clicked, buttons)
         self.undo_button = self._button("Undo acceptance", "undoAccept", self.undo_accept_clicked, buttons)
@@ -84,7 +90,7 @@ class AnswerPanel(QWidget):
         self._programmatic = False
         self.set_state(AnswerState.EMPTY)
 
-    def _button(self, text: str, name: str, signal: SignalInstance, row: QHBoxLayout) -> QPushButton:
+    def _button(self, text: str, name: str, signal: SignalInstance, row: FlowLayout) -> QPushButton:
         button = QPushButton(text)
         button.setObjectName(name)
         button.setAccessibleName(text.rstrip("…"))

@@ -6,16 +6,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from app.ui.flow_layout import FlowLayout
 from app.ui.text_marks import insert_marked, low_confidence_format, tentative_format
 
 
@@ -28,7 +29,9 @@ class DictationPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("dictationPanel")
         layout = QVBoxLayout(self)
-        controls = QHBoxLayout()
+        # A flow, not a box: the state sits beside the buttons when there is room and wraps below them when not,
+        # so its text never sets the width of the window.
+        controls = FlowLayout()
         self.record_button = QPushButton("Record")
         self.record_button.setObjectName("recordButton")
         self.record_button.setAccessibleName("Record or stop dictation")
@@ -51,7 +54,9 @@ class DictationPanel(QWidget):
         self.state = QLabel("Ready to dictate. Hold F8 to talk, or press Record.")
         self.state.setObjectName("dictationState")
         self.state.setAccessibleName("Dictation state")
-        controls.addWidget(self.state, 1)
+        self.state.setWordWrap(True)
+        self.state.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        controls.addWidget(self.state)
         layout.addLayout(controls)
 
         splitter = QSplitter(Qt.Orientation.Vertical)

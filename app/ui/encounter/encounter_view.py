@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBo
 
 from app.ui.encounter.dictation_panel import DictationPanel
 from app.ui.encounter.redaction_panel import RedactionPanel
+from app.ui.flow_layout import FlowLayout
 
 ACTIONS = (("soap", "Draft SOAP note"), ("summary", "Summarise"), ("referral", "Referral letter"))
 
@@ -32,6 +33,7 @@ class EncounterView(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.title.setWordWrap(True)  # patient, date and reason can be long: wrap rather than widen the window
         header.addWidget(self.title, 1)
         layout.addLayout(header)
         self.tabs = QTabWidget()
@@ -41,7 +43,7 @@ class EncounterView(QWidget):
         self.tabs.addTab(self.dictation, "&Dictation")
         self.tabs.addTab(self.redaction, "&Identifiers")
         layout.addWidget(self.tabs, 1)
-        actions = QHBoxLayout()
+        actions = FlowLayout()
         self.action_buttons: dict[str, QPushButton] = {}
         for key, text in ACTIONS:
             button = QPushButton(text)
@@ -50,7 +52,7 @@ class EncounterView(QWidget):
             button.clicked.connect(lambda _checked=False, k=key: self.action_clicked.emit(k))
             actions.addWidget(button)
             self.action_buttons[key] = button
-        actions.addStretch(1)
+        actions.add_stretch()
         layout.addLayout(actions)
 
     def show_header(self, patient_name: str, when: str, reason: str) -> None:

@@ -11,7 +11,6 @@ from PySide6.QtGui import QColor, QMouseEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.redact.base import Kind, Span
+from app.ui.flow_layout import FlowLayout
 
 # One hue per group of kinds; translucent so text stays readable on light and dark palettes.
 KIND_COLOURS: dict[str, QColor] = {
@@ -79,13 +79,13 @@ class RedactionPanel(QWidget):
         self.intro.setObjectName("reviewIntro")
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
-        legend = QHBoxLayout()
+        legend = FlowLayout()
         for kind, label in (("NAME", "names"), ("DATE", "dates"), ("LOCATION", "places"), ("ID", "numbers, other")):
             chip = QLabel(f" {label} ")
             colour = KIND_COLOURS.get(kind, OTHER_COLOUR)
             chip.setStyleSheet(f"background: rgba({colour.red()},{colour.green()},{colour.blue()},{colour.alpha()});")
             legend.addWidget(chip)
-        legend.addStretch(1)
+        legend.add_stretch()
         self.highlight = QCheckBox("Show identifiers")
         self.highlight.setObjectName("showIdentifiers")
         self.highlight.setChecked(True)
@@ -107,34 +107,47 @@ class RedactionPanel(QWidget):
         splitter.addWidget(self.preview)
         layout.addWidget(splitter, 1)
 
-        row = QHBoxLayout()
+        # A flow, not a box: in a narrow centre pane the actions wrap onto a second line instead of widening the window.
+        row = FlowLayout()
         self.kind = QComboBox()
         self.kind.setObjectName("markKind")
         self.kind.setAccessibleName("Kind of identifier to mark")
         self.kind.addItems(list(MARKABLE_KINDS))
         row.addWidget(self.kind)
-        self.mark_button = QPushButton("Mark selection as identifier")
-        self.mark_button.setObjectName("markIdentifier")
+        self.mark_button = self._action_button(
+            "Mark selection", "markIdentifier", "Mark selection as identifier",
+            "Mark the text selected above as a missed identifier of the kind chosen on the left")
         self.mark_button.clicked.connect(self._mark)
         row.addWidget(self.mark_button)
-        self.recheck_button = QPushButton("Check again")
-        self.recheck_button.setObjectName("recheckIdentifiers")
+        self.recheck_button = self._action_button(
+            "Check again", "recheckIdentifiers", "Check again", "Look for identifiers in the text again")
         self.recheck_button.clicked.connect(self.recheck_clicked)
         row.addWidget(self.recheck_button)
-        row.addStretch(1)
-        self.skip = QCheckBox("Skip this review from now on")
+        row.add_stretch()
+        self.skip = QCheckBox("Skip this review")
         self.skip.setObjectName("skipReview")
-        self.skip.setToolTip("Settings → Identifier redaction → review before sending")
+        self.skip.setAccessibleName("Skip this review from now on")
+        self.skip.setToolTip(
+            "Skip this review from now on (Settings → Identifier redaction → review before sending)")
         self.skip.toggled.connect(self.skip_review_changed)
         row.addWidget(self.skip)
-        self.approve_button = QPushButton("Approve and continue")
-        self.approve_button.setObjectName("approveRedaction")
+        self.approve_button = self._action_button(
+            "Approve and continue", "approveRedaction", "Approve and continue",
+            "Send the text, with the identifiers hidden, to the language model")
         self.approve_button.setDefault(True)
         self.approve_button.clicked.connect(self.approve_clicked)
         row.addWidget(self.approve_button)
         layout.addLayout(row)
-        for button in (self.mark_button, self.recheck_button, self.approve_button):
-            button.setAccessibleName(button.text())
+
+    @staticmethod
+    def _action_button(label: str, name: str, accessible: str, tip: str) -> QPushButton:
+        """A short label; the full wording stays in the accessible name (which starts with the label, so
+        voice control can say what is shown) and the tooltip."""
+        button = QPushButton(label)
+        button.setObjectName(name)
+        button.setAccessibleName(accessible)
+        button.setToolTip(tip)
+        return button
 
     # -- showing -------------------------------------------------------------------------------------------------
     def show_review(self, text: str, spans: list[Span], kept: set[int], redacted: str) -> None:
