@@ -1,4 +1,5 @@
-"""Dictation: a recording (microphone, or an audio file replayed as one) transcribed live on the ASR lane.
+"""Dictation: a recording (microphone, or an audio file replayed as one) transcribed live on the ASR lane, by the
+consultation pipeline's transcribe stage.
 
 The audio source is created on the ASR lane (opening a device or decoding a file never blocks the window) and
 handed to a `StopHandle`, through which the GUI stops it. Stop is not cancel: the source yields what it already
@@ -97,11 +98,14 @@ class DictationController(QObject):
         settings = self.hub.settings
 
         def work(transcriber: Any, token: JobToken) -> Any:
-            live = _live_transcriber(transcriber, settings)
+            from app.core.services.consultation import ConsultationPipeline
+
+            # The pipeline's transcribe stage, on the lane that owns Whisper. No encounter here: the encounter
+            # controller saves the recognised text together with the doctor's edits, in one transaction.
+            pipeline = ConsultationPipeline(settings, live=lambda: _live_transcriber(transcriber, settings))
             source = make_source(token)
             handle.attach(source)
-            yield from live.run(source, token)
-            return live.result
+            return (yield from pipeline.transcribe(source, None, token))
 
         job = self.hub.run("asr", work, "dictation", slot="dictation")
         self.job, self.handle = job, handle
@@ -135,7 +139,12 @@ class DictationController(QObject):
         return job
 
     # -- results -------------------------------------------------------------------------------------------------
-    def _show_update(self, update: Any) -> None:
+    def _show_update(self, event: Any) -> None:
+        from app.core.services.events import TranscriptUpdate
+
+        if not isinstance(event, TranscriptUpdate):
+            return  # stage marks and the final transcript (which arrives as the job's result)
+        update = event.update
         self.panel.show_live(
             update.confirmed, update.tentative, update.confirmed_low_confidence, update.tentative_low_confidence,
             update.level,
