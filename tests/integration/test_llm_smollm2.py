@@ -117,3 +117,22 @@ def test_soap_note_has_every_section(smollm: LocalLlm) -> None:
     assert [line for line in result.text.splitlines() if line.isupper()] == [
         "SUBJECTIVE", "OBJECTIVE", "ASSESSMENT", "PLAN",
     ]
+
+
+def test_warming_the_instructions_is_reused_and_changes_no_answer(models_dir: Path) -> None:
+    from app.core.llm.prompts import task_messages
+
+    consultation = "Dry cough for two weeks. No fever. Plan: chest X-ray."
+    request = GenerationRequest(task_messages("summary", consultation), Sampling(0.0, 1.0, 24, seed=1))
+    cold = LocalLlm(_settings(), models_dir, model=MODEL, idle_unload_s=0)
+    warm = LocalLlm(_settings(), models_dir, model=MODEL, idle_unload_s=0)
+    try:
+        expected = cold.complete(request).text
+        evaluated = warm.warm("summary").result()
+        assert evaluated > 100  # the system prompt and the task's instructions
+        assert warm.warm("summary").result() == 0  # already in the cache: nothing to evaluate
+        assert warm.complete(request).text == expected  # the cache is reused, the answer is unchanged
+        assert warm.warm("summary").result() == 0  # a finished answer leaves the instructions cached
+    finally:
+        cold.close()
+        warm.close()

@@ -21,6 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from app.core.llm.base import (
 )
 from app.core.llm.llama_params import OffloadPlan, llama_kwargs, plan_gpu_offload
 from app.core.llm.loading import check_gguf_header, model_load_error, prefetch
+from app.core.llm.prompts import Task
 from app.core.logs import text_stats
 
 log = logging.getLogger(__name__)
@@ -214,6 +216,40 @@ class LocalLlm:
             return _prompt_tokens(self._slot, messages)
 
         return self._worker.call(job)
+
+    # -- warming the prompt cache --------------------------------------------------------------------------------
+    def warm(self, task: Task, cancel: CancelToken | None = None) -> Future[int]:
+        """Evaluate `task`'s instructions (system prompt and task text, up to where the consultation goes) on the
+        model's thread, in the background: the next prompt that starts with them (llama.cpp reuses the longest
+        common prefix of its cache) only evaluates the consultation. Holds no patient text. Returns the number of
+        tokens evaluated (0 when they were cached already or the model has no chat template)."""
+        return self._worker.submit(lambda: self._warm(task, cancel or CancelToken()))
+
+    def _warm(self, task: Task, cancel: CancelToken) -> int:
+        from app.core.llm.prompts import INPUT_MARK, instructions_before_input
+
+        self._ensure_loaded(cancel, None)
+        llama, formatter = self._slot.llama, self._slot.formatter
+        if formatter is None:
+            return 0
+        result = formatter(messages=[m.as_dict() for m in instructions_before_input(task)])
+        prefix = result.prompt.split(INPUT_MARK, 1)[0]
+        tokens = llama.tokenize(prefix.encode("utf-8"), add_bos=not result.added_special, special=True)
+        tokens = tokens[:-1]  # the last token may merge with the consultation's first characters
+        cached = 0
+        for have, want in zip(llama.input_ids[: llama.n_tokens], tokens, strict=False):
+            if have != want:
+                break
+            cached += 1
+        if cached >= len(tokens):
+            return 0
+        llama.n_tokens = cached  # `eval` drops the cache from here on
+        started = time.perf_counter()
+        for start in range(cached, len(tokens), llama.n_batch):
+            cancel.raise_if_cancelled()
+            llama.eval(tokens[start : start + llama.n_batch])
+        log.info("warmed %d instruction tokens in %.2fs", len(tokens) - cached, time.perf_counter() - started)
+        return len(tokens) - cached
 
     # -- generation ----------------------------------------------------------------------------------------------
     def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> TokenStream:

@@ -45,3 +45,13 @@ def condense_messages(text: str, part: int, parts: int) -> tuple[ChatMessage, ..
         ChatMessage("system", load_prompt("system")),
         ChatMessage("user", _fill("condense", part=part, parts=parts, text=text)),
     )
+
+
+# Where the input goes in a prompt: text that no clinical input contains, used to cut the instructions off it.
+INPUT_MARK = "\u2063CLINIC-ASSISTANT-INPUT\u2063"
+
+
+def instructions_before_input(task: Task) -> tuple[ChatMessage, ...]:
+    """The task's messages with `INPUT_MARK` where the input goes: the system prompt and instructions before the mark
+    are the same for every consultation (no patient text), so a local model can evaluate them ahead of time."""
+    return task_messages(task, INPUT_MARK)

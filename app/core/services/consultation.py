@@ -149,6 +149,7 @@ class ConsultationPipeline:
         """Every stage for one dictation: a new encounter for `request.patient_id` (or `request.encounter_id`)."""
         cancel = cancel or CancelToken()
         self.restart_clock()
+        self.warm(request.task)
         stage = "transcribe"
         try:
             encounter_id = request.encounter_id
@@ -188,6 +189,13 @@ class ConsultationPipeline:
     def _failed(self, stage: str, exc: AppError) -> StageFailed:
         log.warning("pipeline stage %s failed: %s", stage, exc.kind)
         return StageFailed(stage, exc)
+
+    def warm(self, task: Task) -> None:
+        """While the doctor speaks, a local model evaluates the task's instructions in the background (no patient
+        text), so after the last word only the consultation itself is left to evaluate."""
+        warm = getattr(self.llm, "warm", None)
+        if callable(warm):
+            warm(task)
 
     # --- stage: transcribe ---------------------------------------------------------------------------------------
     def transcribe(

@@ -12,7 +12,7 @@ stays in its history.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,6 +196,22 @@ class DraftsController(QObject):
         when the model is already loaded it reports ready at once."""
         job = self.hub.run("llm", lambda llm, token: llm.load(token), "loading the language model", slot="llm-load")
         job.cancelled.connect(self.stop)
+        self.model_loading.emit(job)
+        return job
+
+    def prepare(self, task: str = "soap") -> Job | None:
+        """While the doctor dictates: load a local model and evaluate the task's instructions (no patient text), so
+        the draft after the last word starts with only the consultation left to read. Skipped while answering."""
+        if self.job is not None or self.hub.settings.llm.backend != "local":
+            return None
+
+        def work(llm: Any, token: Any) -> Iterator[Any]:
+            yield from llm.load(token)
+            warm = getattr(llm, "warm", None)
+            if callable(warm):
+                warm(task, token).result()
+
+        job = self.hub.run("llm", work, "preparing the language model", slot="llm-load")
         self.model_loading.emit(job)
         return job
 
