@@ -22,7 +22,6 @@ Submit = Callable[[Callable[[], Outcome]], "Future[Outcome]"]
 
 
 class ExecutorLane(Lane):
-    _item = Signal(int, object)
     _started = Signal(int)
     _outcome = Signal(int, object)
 
@@ -31,7 +30,6 @@ class ExecutorLane(Lane):
         self._run = submit
         self._stop_executor = shutdown
         # Emitted from the executor's thread: queued explicitly, delivered on the GUI thread.
-        self._item.connect(self._on_item, Qt.ConnectionType.QueuedConnection)
         self._started.connect(self._on_started, Qt.ConnectionType.QueuedConnection)
         self._outcome.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
         self._pending: list[Future[Outcome]] = []
@@ -40,7 +38,7 @@ class ExecutorLane(Lane):
         def call() -> Outcome:
             if not envelope.token.cancelled:
                 self._started.emit(envelope.job_id)
-            return execute(envelope, self._item.emit)
+            return execute(envelope, self._post_item)
 
         future = self._run(call)
         self._pending = [f for f in self._pending if not f.done()]

@@ -6,25 +6,25 @@ window. `StallProbe` records every tick's lateness so a test or the benchmark ca
 99th percentile while dictation, generation and speech run.
 
 Usage:
-    probe = StallProbe()
+    probe = StallProbe(watch_stacks=True)   # watch_stacks: also find out who caused the stalls (stall_watcher.py)
     probe.start()
     ... run the work, waiting on signals ...
-    report = probe.stop()   # StallReport(max_ms=..., p99_ms=..., ticks=...)
+    report = probe.stop()   # StallReport(max_ms=..., p99_ms=..., ticks=..., stall_sites=..., longest=...)
 """
 
 from __future__ import annotations
 
-import sys
-import threading
 import time
-import traceback
-from collections import Counter
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
+from app.ui.stall_watcher import SiteStats, StallCase, StallWatcher
+
 DEFAULT_INTERVAL_MS = 10
 TARGET_MAX_STALL_MS = 50.0
+WATCH_THRESHOLD_MS = 20.0  # below the target: the sites of the near misses matter too
+SITES_KEPT = 15
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,13 @@ class StallReport:
     mean_ms: float
     over_target: int  # ticks later than TARGET_MAX_STALL_MS
     duration_s: float
-    # With `watch_stacks`: where the GUI thread was when a stall was caught ("file:line function" innermost
-    # frames, never variables), most frequent first. Says which slot to make cheaper.
+    # With `watch_stacks`: "[thread] file:line function < caller ..." and in how many stalls it was seen, most
+    # frequent first. The GUI thread is "[GUI]"; other threads by name; threads waiting for work are left out.
     stall_sites: list[tuple[str, int]] = field(default_factory=list)
+    site_stats: list[SiteStats] = field(default_factory=list)
+    longest: list[StallCase] = field(default_factory=list)  # the longest stalls, each thread's CPU time and sites
+    stalls_watched: int = 0  # stalls longer than the watch threshold
+    held_off_samples: int = 0  # samples taken right after the watcher itself could not run for that long
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -50,57 +54,49 @@ class StallReport:
             "ticks_over_target": self.over_target,
             "duration_s": round(self.duration_s, 2),
             "stall_sites": [[site, count] for site, count in self.stall_sites],
+            "stalls_watched": self.stalls_watched,
+            "held_off_samples": self.held_off_samples,
+            "site_stats": [
+                {"site": s.site, "stalls": s.stalls, "worst_ms": round(s.worst_ms, 1),
+                 "after_held_off": s.after_held_off}
+                for s in self.site_stats
+            ],
+            "longest": [case.as_dict() for case in self.longest],
         }
 
     def summary(self) -> str:
-        return (
+        text = (
             f"GUI stall: max {self.max_ms:.1f} ms, p99 {self.p99_ms:.1f} ms over {self.ticks} ticks "
             f"({self.duration_s:.1f} s; target <= {TARGET_MAX_STALL_MS:.0f} ms)"
         )
-
-
-class _StackWatcher:
-    """A plain thread that looks at the GUI thread's stack whenever the heartbeat is late (diagnostics only)."""
-
-    def __init__(self, probe: StallProbe, threshold_ms: float) -> None:
-        self._probe = probe
-        self._threshold_s = threshold_ms / 1000.0
-        self._gui_ident = threading.get_ident()
-        self._stop = threading.Event()
-        self.sites: Counter[str] = Counter()
-        self._thread = threading.Thread(target=self._run, name="stall-watcher", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._threshold_s / 2):
-            if time.perf_counter() - self._probe.last_tick < self._threshold_s:
-                continue
-            frame = sys._current_frames().get(self._gui_ident)
-            if frame is None:
-                continue
-            frames = reversed(traceback.extract_stack(frame, limit=3))
-            self.sites[" < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames)] += 1
+        if self.longest:
+            worst = self.longest[0]
+            busiest = ", ".join(f"{t.thread} {t.cpu_ms:.0f}" for t in worst.threads[:4])
+            text += f"; {self.stalls_watched} stalls watched; CPU ms in the longest: {busiest}"
+        return text
 
 
 class StallProbe(QObject):
     """Create and use on the GUI thread (that is the thread it measures).
 
-    `watch_stacks=True` also samples where the GUI thread is during stalls (a diagnostic for finding the slot
-    that blocks; it costs a little CPU on another thread)."""
+    `watch_stacks=True` also samples, during stalls, where every Python thread is and how much CPU each used
+    (`watch_all_threads=False`: the GUI thread only): a diagnostic for finding the slot that blocks or the worker
+    that holds the GIL; it costs a little CPU on another thread."""
 
     def __init__(
-        self, interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None, watch_stacks: bool = False
+        self,
+        interval_ms: int = DEFAULT_INTERVAL_MS,
+        parent: QObject | None = None,
+        watch_stacks: bool = False,
+        watch_all_threads: bool = True,
+        watch_threshold_ms: float = WATCH_THRESHOLD_MS,
     ) -> None:
         super().__init__(parent)
         self.interval_ms = interval_ms
         self.watch_stacks = watch_stacks
-        self._watcher: _StackWatcher | None = None
+        self.watch_all_threads = watch_all_threads
+        self.watch_threshold_ms = watch_threshold_ms
+        self._watcher: StallWatcher | None = None
         self._timer = QTimer(self)
         self._timer.setObjectName("stallProbe")
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -123,7 +119,9 @@ class StallProbe(QObject):
         self._began = self._last = time.perf_counter()
         self._timer.start()
         if self.watch_stacks:
-            self._watcher = _StackWatcher(self, TARGET_MAX_STALL_MS)
+            self._watcher = StallWatcher(
+                lambda: self._last, self.interval_ms, self.watch_threshold_ms, self.watch_all_threads
+            )
             self._watcher.start()
 
     def _tick(self) -> None:
@@ -138,6 +136,8 @@ class StallProbe(QObject):
         if not values:
             return StallReport(0, self.interval_ms, 0.0, 0.0, 0.0, 0, duration)
         p99 = values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
+        watcher = self._watcher
+        stats = watcher.stats(SITES_KEPT) if watcher else []
         return StallReport(
             ticks=len(values),
             interval_ms=self.interval_ms,
@@ -146,7 +146,11 @@ class StallProbe(QObject):
             mean_ms=sum(values) / len(values),
             over_target=sum(1 for v in values if v > TARGET_MAX_STALL_MS),
             duration_s=duration,
-            stall_sites=self._watcher.sites.most_common(10) if self._watcher else [],
+            stall_sites=[(s.site, s.stalls) for s in stats],
+            site_stats=stats,
+            longest=watcher.longest() if watcher else [],
+            stalls_watched=watcher.stalls_watched if watcher else 0,
+            held_off_samples=watcher.held_off_samples if watcher else 0,
         )
 
     def stop(self) -> StallReport:

@@ -105,6 +105,56 @@ def test_stall_probe_sees_a_blocked_gui_thread(qtbot: QtBot) -> None:
     assert report.ticks >= 3 and report.max_ms >= 80
 
 
+def test_a_burst_of_items_costs_one_wake_up_and_keeps_its_order(qtbot: QtBot, lane: JobLane) -> None:
+    produced = threading.Event()
+
+    def work(token: CancelToken) -> Generator[int, None, str]:
+        yield from range(50)
+        produced.set()
+        return "done"
+
+    got: list[int] = []
+    events: list[str] = []
+    job = lane.submit(work, "tokens")
+    job.yielded.connect(got.append)
+    job.finished.connect(lambda _v: events.append(f"finished after {len(got)}"))
+    assert produced.wait(10)  # the GUI thread is busy meanwhile: every item waits in the mailbox
+    with qtbot.waitSignal(job.ended):
+        pass
+    assert got == list(range(50)) and events == ["finished after 50"]
+    assert lane.wakeups == 1
+    assert threading.current_thread().name == "MainThread"
+
+
+def test_the_stall_probe_names_the_threads_busy_during_a_stall(qtbot: QtBot) -> None:
+    stop = threading.Event()
+
+    def spin() -> None:  # pure Python: it holds the GIL in turns with the GUI thread
+        while not stop.is_set():
+            sum(range(1000))
+
+    busy = threading.Thread(target=spin, name="busy-worker")
+    probe = StallProbe(watch_stacks=True)
+    probe.start()
+    busy.start()
+    try:
+        qtbot.waitUntil(lambda: probe.report().ticks >= 2)
+        threading.Event().wait(0.15)  # block the GUI thread: a stall with a known cause on each side
+        qtbot.waitUntil(lambda: probe.report().ticks >= 4)
+    finally:
+        stop.set()
+        busy.join(5)
+    report = probe.stop()
+    sites = [site for site, _count in report.stall_sites]
+    assert any(site.startswith("[GUI] ") and "test_workers.py" in site for site in sites), sites
+    assert any(site.startswith("[busy-worker] ") for site in sites), sites
+    longest = report.longest[0]
+    assert longest.stall_ms == pytest.approx(report.max_ms, abs=1.0)
+    threads = {activity.thread: activity for activity in longest.threads}
+    assert threads["busy-worker"].cpu_ms > 0 and "GUI" in threads
+    assert "stall_sites" in report.as_dict() and "longest" in report.as_dict()
+
+
 def test_an_executor_lane_gives_the_same_job_api_over_a_core_executor(qtbot: QtBot) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

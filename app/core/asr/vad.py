@@ -8,6 +8,7 @@ done so, the probabilities equal a whole-recording pass exactly.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,25 +41,31 @@ class VoiceActivity(Protocol):
     def flush(self) -> Samples: ...
 
 
+@functools.cache
+def _silero_session() -> Any:
+    """One Silero session per process, shared by every recording (each keeps its own recurrent state): a new one
+    cost 5-12 ms of CPU at the start of every dictation, just when the window, the recogniser and often the
+    language model all start work (the stall probe found it among the threads busy during the longest stall)."""
+    try:
+        import onnxruntime
+    except (ImportError, OSError) as exc:
+        raise EngineUnavailable(
+            f"The voice-activity engine (onnxruntime) cannot be loaded ({type(exc).__name__})",
+            "Reinstall the application",
+        ) from None
+    options = onnxruntime.SessionOptions()
+    # One thread: the VAD is tiny and must not compete with Whisper for the cores.
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 4
+    return onnxruntime.InferenceSession(str(_silero_path()), providers=["CPUExecutionProvider"], sess_options=options)
+
+
 class StreamingVad:
     """Speech probability per 32 ms window of a stream, fed in blocks of any size."""
 
     def __init__(self) -> None:
-        try:
-            import onnxruntime
-        except (ImportError, OSError) as exc:
-            raise EngineUnavailable(
-                f"The voice-activity engine (onnxruntime) cannot be loaded ({type(exc).__name__})",
-                "Reinstall the application",
-            ) from None
-        options = onnxruntime.SessionOptions()
-        # One thread: the VAD is tiny and must not compete with Whisper for the cores.
-        options.inter_op_num_threads = 1
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 4
-        self._session: Any = onnxruntime.InferenceSession(
-            str(_silero_path()), providers=["CPUExecutionProvider"], sess_options=options
-        )
+        self._session: Any = _silero_session()  # InferenceSession.run is thread-safe; the state lives here
         self.reset()
 
     def reset(self) -> None:

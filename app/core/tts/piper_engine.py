@@ -7,6 +7,7 @@ still writing. Each sentence is normalised first (units, doses, blood pressure..
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,12 @@ FAST_START_WORDS = 9
 
 _PIPER_HINT = "Reinstall the app's Python packages (piper-tts 1.8.0 and onnxruntime)"
 
+# onnxruntime's default for the voice is one compute thread per core, spinning while it waits for work. Speech is
+# synthesised while Whisper, llama.cpp and the window want the same 2 cores: there the spinning pool cost ~1.7x the
+# CPU of one thread and finished later (1.1 s vs 0.7 s for three sentences with other work running), and it took
+# the CPU the GUI thread needed (the stall probe's longest stalls). One thread is still several times real time.
+SYNTHESIS_THREADS = 1
+
 
 def _import_piper() -> Any:
     try:
@@ -42,6 +49,23 @@ def _import_piper() -> Any:
             f"The Piper speech engine cannot be loaded ({type(exc).__name__})", _PIPER_HINT
         ) from None
     return piper
+
+
+def _load_voice(piper: Any, voice: VoiceInfo) -> Any:
+    """`PiperVoice.load` for the CPU, with our session options (it offers none)."""
+    import onnxruntime
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = SYNTHESIS_THREADS
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    with open(voice.config_path, encoding="utf-8") as config_file:
+        config = PiperConfig.from_dict(json.load(config_file))
+    session = onnxruntime.InferenceSession(
+        str(voice.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    return piper.PiperVoice(session=session, config=config)
 
 
 class PiperSpeaker:
@@ -59,7 +83,7 @@ class PiperSpeaker:
         piper = _import_piper()
         started = time.perf_counter()
         try:
-            self._voice = piper.PiperVoice.load(voice.model_path, config_path=voice.config_path)
+            self._voice = _load_voice(piper, voice)
         except Exception as exc:  # onnxruntime raises its own types for a damaged model; JSON errors for a bad config
             raise ModelError(
                 f"The voice '{voice.name}' could not be loaded ({type(exc).__name__})",

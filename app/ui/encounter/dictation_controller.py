@@ -9,11 +9,12 @@ captured, the transcriber finishes the last utterance, and the final text is app
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from app.ui.encounter.dictation_panel import DictationPanel
@@ -24,12 +25,24 @@ from app.ui.workers import Job, JobToken, StopHandle
 log = logging.getLogger(__name__)
 
 AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.flac *.ogg *.opus *.webm);;All files (*)"
+# Each update is the whole live state, so only the latest one needs showing. The recogniser sends one per 100 ms
+# chunk, and a burst of them when it catches up after a decode: the panel (meter, live text re-rendered) shows
+# the latest at most this often, which also bounds how often the GUI thread must take the GIL for it.
+SHOW_EVERY_MS = 40
 
 
 def _file_source(path: Path, token: JobToken) -> Any:
     from app.core.audio.replay import FileReplaySource
 
     return FileReplaySource(path, cancel=token)
+
+
+def _import_pipeline() -> None:
+    """What a dictation runs, imported ahead on the ASR lane. Imported at the first dictation instead, these modules
+    (compiled, executed, each one seen by PySide's import hook) kept the ASR lane busy in Python just as the window,
+    the recogniser and the other engines started: it was in the longest stall of 51 of 56 probe runs."""
+    for module in ("app.core.asr.vocabulary", "app.core.services.consultation"):
+        importlib.import_module(module)
 
 
 def _live_transcriber(transcriber: Any, settings: Any) -> Any:
@@ -52,8 +65,15 @@ class DictationController(QObject):
         self.job: Job | None = None
         self.handle: StopHandle | None = None
         self.enabled = False
+        self._latest: Any = None  # the newest LiveUpdate not shown yet
+        self._show_timer = QTimer(self)
+        self._show_timer.setObjectName("dictationShow")
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(SHOW_EVERY_MS)
+        self._show_timer.timeout.connect(self._show_latest)
         panel.record_clicked.connect(self.toggle)
         panel.open_file_clicked.connect(self.choose_file)
+        hub.run_on("asr", lambda _token: _import_pipeline(), "preparing dictation")  # while the doctor unlocks
 
     @property
     def busy(self) -> bool:
@@ -109,7 +129,7 @@ class DictationController(QObject):
 
         job = self.hub.run("asr", work, "dictation", slot="dictation")
         self.job, self.handle = job, handle
-        job.yielded.connect(self._show_update)
+        job.yielded.connect(self._update_arrived)
         job.finished.connect(self._finished)
         job.failed.connect(lambda exc: self.presenter.present(exc, "dictating"))
         job.ended.connect(lambda: self._ended(job))
@@ -139,21 +159,33 @@ class DictationController(QObject):
         return job
 
     # -- results -------------------------------------------------------------------------------------------------
-    def _show_update(self, event: Any) -> None:
+    def _update_arrived(self, event: Any) -> None:
         from app.core.services.events import TranscriptUpdate
 
         if not isinstance(event, TranscriptUpdate):
             return  # stage marks and the final transcript (which arrives as the job's result)
-        update = event.update
+        self._latest = event.update
+        if not self._show_timer.isActive():
+            self._show_timer.start()
+        self.updated.emit(event.update)
+
+    def _show_latest(self) -> None:
+        update, self._latest = self._latest, None
+        if update is None:
+            return
         self.panel.show_live(
             update.confirmed, update.tentative, update.confirmed_low_confidence, update.tentative_low_confidence,
             update.level,
         )
         if update.dropped_audio_s > 0:
             self.panel.state.setText(f"Warning: {update.dropped_audio_s:.1f} s of audio could not be kept.")
-        self.updated.emit(update)
+
+    def _drop_pending(self) -> None:
+        self._show_timer.stop()
+        self._latest = None
 
     def _finished(self, result: Any) -> None:
+        self._drop_pending()  # the final text replaces the live view
         if result is None:
             return
         self.panel.append_dictation(result.text, result.low_confidence)
@@ -170,6 +202,7 @@ class DictationController(QObject):
     def _ended(self, job: Job) -> None:
         if self.job is not job:
             return
+        self._drop_pending()
         self.job = None
         self.handle = None
         if self.panel.record_button.text() != "Record":
