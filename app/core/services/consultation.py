@@ -28,7 +28,6 @@ from datetime import date
 from typing import TypeVar
 
 from app.core.asr.live import LiveResult, LiveTranscriber
-from app.core.audio.base import AudioChunk as AudioChunk_
 from app.core.audio.base import AudioSource
 from app.core.config import Settings
 from app.core.errors import AppError, Cancelled, CancelToken
@@ -39,6 +38,7 @@ from app.core.redact.base import RedactionResult, Redactor
 from app.core.redact.pseudonyms import PseudonymMap
 from app.core.services.answer import AnswerStream
 from app.core.services.encounter_map import encounter_pseudonyms
+from app.core.services.end_marking import EndMarkingSource
 from app.core.services.events import (
     AnswerDone,
     AnswerStopped,
@@ -205,7 +205,7 @@ class ConsultationPipeline:
         start = self._now()
         yield StageStarted("transcribe", start)
         live = self._need(self._live, "transcribe")()
-        for update in live.run(_EndMarkingSource(source, lambda: self._mark("speech_end")), cancel):
+        for update in live.run(EndMarkingSource(source, lambda: self._mark("speech_end")), cancel):
             if not update.final:
                 yield TranscriptUpdate(update)
         result = live.result or live.finish(cancel)
@@ -404,23 +404,3 @@ class ConsultationPipeline:
         except AppError as exc:  # stopping must still stop; the failure is in the log, never patient text
             log.warning("a stopped answer could not be saved: %s", exc.kind)
             return None
-
-
-class _EndMarkingSource:
-    """Passes a source through and notes the moment it runs dry (the doctor pressed Stop, or the file ended):
-    the latency a doctor feels is counted from there, not from when the recogniser caught up."""
-
-    def __init__(self, source: AudioSource, on_end: Callable[[], None]) -> None:
-        self._source = source
-        self._on_end = on_end
-
-    @property
-    def description(self) -> str:
-        return self._source.description
-
-    def chunks(self, cancel: CancelToken | None = None) -> Iterator[AudioChunk_]:
-        yield from self._source.chunks(cancel)
-        self._on_end()
-
-    def stop(self) -> None:
-        self._source.stop()
