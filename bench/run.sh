@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(asr redact llm tts store pipeline)
+[ ${#stages[@]} -eq 0 ] && stages=(asr redact llm tts store pipeline gui)
 for stage in "${stages[@]}"; do
   .venv/bin/python -m app bench "$stage" --json -o "bench/results/$stage.json" > /dev/null
 done

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QSpacerItem, QStyle, QWidget
 
+# Per item: hidden?, size hint, minimum size, maximum width: all that placing a row depends on.
+_Signature = tuple[tuple[bool, tuple[int, int], tuple[int, int], int], ...]
+_HEIGHTS_KEPT = 64
+
 
 @dataclass
 class _Placed:
@@ -27,7 +31,11 @@ class FlowLayout(QLayout):
         self._items: list[QLayoutItem] = []
         self._h_spacing = h_spacing
         self._v_spacing = v_spacing
-        self._height_cache: tuple[int, int] | None = None  # (width, height): parents ask the same width repeatedly
+        # QLayout.activate() invalidates every layout in the window on each pass (a label's new text anywhere
+        # relayouts all of them), so these caches are keyed on what the items ask for, not cleared by invalidate():
+        # an unchanged row is then neither measured nor placed again in Python while the window streams an answer.
+        self._heights: dict[tuple[int, _Signature], int] = {}
+        self._placed: tuple[tuple[int, int, int, int], _Signature] | None = None
 
     # -- building ------------------------------------------------------------------------------------------------
     def addItem(self, item: QLayoutItem) -> None:
@@ -51,9 +59,11 @@ class FlowLayout(QLayout):
         self.invalidate()
         return item
 
-    def invalidate(self) -> None:
-        self._height_cache = None
-        super().invalidate()
+    def _signature(self) -> _Signature:
+        return tuple(
+            (item.isEmpty(), item.sizeHint().toTuple(), item.minimumSize().toTuple(), item.maximumSize().width())
+            for item in self._items
+        )
 
     # -- spacing -------------------------------------------------------------------------------------------------
     def horizontal_spacing(self) -> int:
@@ -82,9 +92,13 @@ class FlowLayout(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        if self._height_cache is None or self._height_cache[0] != width:
-            self._height_cache = (width, self._arrange(QRect(0, 0, width, 0), apply=False))
-        return self._height_cache[1]
+        key = (width, self._signature())
+        height = self._heights.get(key)
+        if height is None:
+            if len(self._heights) >= _HEIGHTS_KEPT:  # widths seen while the doctor drags a splitter
+                self._heights.clear()
+            height = self._heights[key] = self._arrange(QRect(0, 0, width, 0), apply=False)
+        return height
 
     def minimumSize(self) -> QSize:
         """As narrow as the widest item: everything else can move to another line."""
@@ -104,7 +118,10 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
-        self._arrange(rect, apply=True)
+        placed = ((rect.x(), rect.y(), rect.width(), rect.height()), self._signature())
+        if placed != self._placed:
+            self._arrange(rect, apply=True)
+            self._placed = placed
 
     # -- placing -------------------------------------------------------------------------------------------------
     def _visible(self) -> list[QLayoutItem]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app.ui.application import ClinicApplication
@@ -116,6 +119,14 @@ def test_new_patient_search_and_lock_on_idle(qtbot: QtBot, tmp_path: Path, model
     clinic.session.clock = lambda: now[0]
     clinic.session.note_activity()
     clinic.session.set_idle_limit(60)
+    # A key pressed in the window, delivered as the platform delivers a real keyboard's, counts as activity.
+    clinic.window.activateWindow()
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is clinic.window.windowHandle())
+    now[0] += 59
+    QTest.keyClick(clinic.window.windowHandle(), Qt.Key.Key_Shift)
+    now[0] += 59
+    clinic.session.check_idle()
+    assert clinic.session.is_unlocked
     now[0] += 61
     with qtbot.waitSignal(clinic.session.locked, timeout=10000):
         clinic.session.check_idle()

@@ -37,6 +37,8 @@ from app.core.llm.prompts import Task
 from app.core.redact.base import RedactionResult, Redactor
 from app.core.redact.pseudonyms import PseudonymMap
 from app.core.services.answer import AnswerStream
+from app.core.services.answer_saving import STOPPED_MARK as STOPPED_MARK  # callers check stopped answers
+from app.core.services.answer_saving import AnswerSaver
 from app.core.services.encounter_map import encounter_pseudonyms
 from app.core.services.end_marking import EndMarkingSource
 from app.core.services.events import (
@@ -56,7 +58,7 @@ from app.core.services.events import (
     TranscriptUpdate,
 )
 from app.core.services.speech_feed import SpeechFeed, write_speech
-from app.core.storage import MessageRole, MessageTimings, NoteAuthor, NoteKind, Repositories, StoreWorker
+from app.core.storage import MessageRole, Repositories, StoreWorker
 from app.core.tts.base import AudioChunk, Speaker
 
 __all__ = [  # the events are part of the pipeline's interface: callers import them from here
@@ -68,8 +70,6 @@ __all__ = [  # the events are part of the pipeline's interface: callers import t
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-NOTE_KIND: dict[str, NoteKind] = {"soap": NoteKind.SOAP, "summary": NoteKind.SUMMARY, "referral": NoteKind.LETTER}
-STOPPED_MARK = "[The answer stopped before it was complete]"
 Review = Callable[[RedactionResult, PseudonymMap], RedactionResult]
 
 
@@ -116,6 +116,7 @@ class ConsultationPipeline:
         self._clock = clock
         self.timeline = Timeline()
         self._t0 = clock()
+        self._saver = AnswerSaver(self._db)
 
     # --- helpers -------------------------------------------------------------------------------------------------
     def restart_clock(self) -> None:
@@ -135,6 +136,9 @@ class ConsultationPipeline:
         end = self._now()
         self.timeline.stages[name] = (start, end)
         return StageFinished(name, end, round(end - start, 3))
+
+    def _model_name(self) -> str:
+        return self.llm.model_name if self.llm is not None else ""
 
     @staticmethod
     def _need(engine: T | None, stage: str) -> T:
@@ -253,11 +257,7 @@ class ConsultationPipeline:
         return redacted
 
     def save_map(self, encounter_id: int | None, pseudonyms: PseudonymMap) -> Iterator[Event]:
-        if encounter_id is None:
-            return
-        eid, map_json = encounter_id, pseudonyms.to_json()
-        if self._db(lambda r: r.redaction_maps.save(eid, map_json)) is not None:
-            yield Saved("redaction_map", eid)
+        return self._saver.map(encounter_id, pseudonyms)
 
     # --- stage: answer -------------------------------------------------------------------------------------------
     def answer(
@@ -280,7 +280,7 @@ class ConsultationPipeline:
         yield StageStarted(stage, start)
         if question is not None and encounter_id is not None:
             # Saved before the answer starts: a stopped or failed answer must not lose the question.
-            yield from self._save_message(encounter_id, MessageRole.USER, question.redacted, question.display)
+            yield from self._saver.message(encounter_id, MessageRole.USER, question.redacted, question.display)
         stream = AnswerStream(
             llm, task, redacted_text, pseudonyms, self.settings.llm, cancel,
             question=question.redacted if question is not None else None, history=history,
@@ -297,13 +297,13 @@ class ConsultationPipeline:
                 if speech is not None:
                     yield from self._speech_events(speech.push(shown))
         except Cancelled:
-            saved = self._save_stopped(encounter_id, stream)
+            saved = self._saver.stopped(encounter_id, stream, self._model_name())
             yield AnswerStopped(stream.raw_text, stream.shown_text)
             if saved is not None:
                 yield saved
             raise
         except (GeneratorExit, AppError):  # the window's Stop closed the stage, or the model failed mid-answer
-            self._save_stopped(encounter_id, stream)
+            self._saver.stopped(encounter_id, stream, self._model_name())
             raise
         assert stream.result is not None
         finished, display = stream.result
@@ -312,7 +312,7 @@ class ConsultationPipeline:
         yield done
         yield self._stage(stage, start)
         if encounter_id is not None:
-            yield from self._save_answer(encounter_id, stream.task, done)
+            yield from self._saver.answer(encounter_id, stream.task, done)
         if speech is not None:
             speak_start = self.timeline.marks.get("first_audio", self._now())
             yield from self._speech_events(speech.finish())
@@ -343,64 +343,3 @@ class ConsultationPipeline:
         for chunk in chunks:
             self._mark("first_audio")
             yield SpeechChunk(chunk)
-
-    # --- saving answers ------------------------------------------------------------------------------------------
-    def _save_message(
-        self,
-        encounter_id: int,
-        role: MessageRole,
-        redacted: str,
-        display: str,
-        model: str = "",
-        timings: MessageTimings | None = None,
-    ) -> Iterator[Event]:
-        message = self._db(
-            lambda r: r.messages.add(encounter_id, role, redacted, display, model=model, timings=timings)
-        )
-        if message is not None:
-            yield Saved("message", message.id)
-
-    def _save_answer(self, encounter_id: int, task: Task, done: AnswerDone) -> Iterator[Event]:
-        completion = done.draft.completion
-        kind = NOTE_KIND.get(task)
-        if kind is None:  # a chat answer
-            timings = MessageTimings(
-                prompt_tokens=completion.timings.prompt_tokens,
-                completion_tokens=completion.timings.completion_tokens,
-                first_token_s=completion.timings.first_token_s,
-                total_s=completion.timings.total_s,
-            )
-            yield from self._save_message(
-                encounter_id, MessageRole.ASSISTANT, done.draft.text, done.display_text, completion.model, timings
-            )
-            return
-        note = self._db(
-            lambda r: r.notes.create(encounter_id, kind, done.display_text, author=NoteAuthor.MODEL,
-                                     model=completion.model)
-        )
-        if note is not None:
-            yield Saved("note", note.id)
-
-    def _save_stopped(self, encounter_id: int | None, stream: AnswerStream) -> Saved | None:
-        """What the doctor saw of a stopped answer, kept as a draft note or chat turn that says it was stopped."""
-        shown = stream.shown_text
-        if encounter_id is None or not shown or self.store is None:
-            return None
-        display = f"{shown}\n\n{STOPPED_MARK}"
-        model = self.llm.model_name if self.llm is not None else ""
-        kind = NOTE_KIND.get(stream.task)
-        try:
-            if kind is None:
-                message = self.store.submit(
-                    lambda r: r.messages.add(
-                        encounter_id, MessageRole.ASSISTANT, stream.raw_text, display, model=model
-                    )
-                ).result()
-                return Saved("message", message.id)
-            note = self.store.submit(
-                lambda r: r.notes.create(encounter_id, kind, display, author=NoteAuthor.MODEL, model=model)
-            ).result()
-            return Saved("note", note.id)
-        except AppError as exc:  # stopping must still stop; the failure is in the log, never patient text
-            log.warning("a stopped answer could not be saved: %s", exc.kind)
-            return None

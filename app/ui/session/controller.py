@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QGuiApplication, QWindow
+from PySide6.QtWidgets import QWidget
 
 from app.core.config import Settings, save_settings
 from app.core.errors import WrongPassphrase
@@ -66,9 +67,13 @@ class SessionController(QObject):
         self._idle_timer.setObjectName("idleLock")
         self._idle_timer.timeout.connect(self.check_idle)
         self._limit_s = 0.0
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        # Input is watched on the focused top-level window, not on the whole application: an application-wide
+        # Python filter runs for every event of every object (paints, timers, queued signals), each a GIL round
+        # trip that stalls the window while the workers hold the GIL; the window's own QWindow sees only the
+        # doctor's keys and mouse (the platform delivers input there before any widget).
+        if isinstance(app := QGuiApplication.instance(), QGuiApplication):
+            app.focusWindowChanged.connect(self._watch)
+            self._watch(app.focusWindow())
 
     # -- start ---------------------------------------------------------------------------------------------------
     def start(self) -> Job:
@@ -214,6 +219,10 @@ class SessionController(QObject):
             minutes = self._limit_s / 60.0
             self.lock(f"Locked after {minutes:g} idle minute(s). Enter the passphrase to continue.")
 
+    def _watch(self, window: QWindow | None) -> None:
+        if window is not None:
+            window.installEventFilter(self)  # installing twice keeps one filter
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _ACTIVITY:
             self._last_activity = self.clock()
@@ -221,9 +230,10 @@ class SessionController(QObject):
 
     def shutdown(self) -> None:
         self._idle_timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        if isinstance(app := QGuiApplication.instance(), QGuiApplication):
+            app.focusWindowChanged.disconnect(self._watch)
+            for window in app.topLevelWindows():
+                window.removeEventFilter(self)
         for dialog in (self.wizard, self.unlock_dialog):
             if dialog is not None:
                 dialog.close()

@@ -1,0 +1,202 @@
+"""What the doctor does with the note shown in the answer panel: open another of the encounter's notes, accept the
+text as shown (edited or not), undo the acceptance, copy or export it; and the list of the encounter's notes.
+
+The changes run on the store lane: an edit is saved as a doctor-authored version when accepted. Undoing an
+acceptance adds a new draft version: the record shows the note is being changed again; the earlier accepted text
+stays in its history. Writing answers is the DraftsController's job; it owns this object and tells it which answer
+is shown and when the answer stage has saved a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from app.core.errors import AppError
+from app.core.storage.models import Note, NoteAuthor, NoteKind
+from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
+from app.ui.engines import EngineHub
+from app.ui.errors import ErrorPresenter
+from app.ui.workers import Job
+
+TASK_TITLES = {"soap": "SOAP note", "summary": "Summary", "referral": "Referral letter", "question": "Answer"}
+NOTE_KINDS = {"soap": NoteKind.SOAP, "summary": NoteKind.SUMMARY, "referral": NoteKind.LETTER,
+              "question": NoteKind.OTHER, "other": NoteKind.OTHER}
+KIND_TASKS = {NoteKind.SOAP: "soap", NoteKind.SUMMARY: "summary", NoteKind.LETTER: "referral",
+              NoteKind.OTHER: "other"}
+
+
+def write_export(path: Path, text: str) -> None:
+    try:
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise AppError(f"Could not write {path.name} ({exc.strerror})", "Choose another folder") from None
+
+
+@dataclass
+class CurrentAnswer:
+    task: str
+    note_id: int | None = None
+    saved_text: str = ""  # the latest stored version's text
+    accepted: bool = False
+
+
+class NoteActions(QObject):
+    accepted = Signal(object)  # Note
+
+    def __init__(
+        self, hub: EngineHub, presenter: ErrorPresenter, answer: AnswerPanel, answering: Callable[[], bool]
+    ) -> None:
+        super().__init__()
+        self.hub = hub
+        self.presenter = presenter
+        self.answer = answer
+        self._answering = answering  # while the model writes, the shown text is not the doctor's to accept
+        self.encounter_id: int | None = None
+        self.current: CurrentAnswer | None = None
+        self._note_job: Job | None = None
+        answer.accept_clicked.connect(self.accept)
+        answer.undo_accept_clicked.connect(self.undo_accept)
+        answer.copy_clicked.connect(self.copy)
+        answer.export_clicked.connect(self.choose_export)
+        answer.note_chosen.connect(self.show_note)
+
+    def clear(self) -> None:
+        if self._note_job is not None:
+            self._note_job.cancel()
+            self._note_job = None
+        self.encounter_id = None
+        self.current = None
+
+    # -- the encounter's notes -----------------------------------------------------------------------------------
+    def list_notes(self, notes: list[Note], current: int | None = None) -> None:
+        entries = []
+        for note in notes:
+            state = "accepted" if note.accepted_version == note.latest.version else "draft"
+            title = TASK_TITLES.get(KIND_TASKS.get(note.kind, "other"), "Note")
+            entries.append((note.id, f"{title} v{note.latest.version} ({state})"))
+        self.answer.set_notes(entries, current)
+
+    def show_note(self, note_id: int) -> Job:
+        job = self.hub.run("store", lambda store, _t: store.repositories().notes.get(note_id), "opening a note")
+        job.finished.connect(self.show)
+        job.failed.connect(lambda exc: self.presenter.present(exc, "opening the note"))
+        self._note_job = job
+        return job
+
+    def show(self, note: Note) -> None:
+        task = KIND_TASKS.get(note.kind, "other")
+        accepted = note.accepted_version == note.latest.version
+        self.current = CurrentAnswer(task, note.id, note.latest.text, accepted)
+        self.answer.title.setText(TASK_TITLES.get(task, "Note"))
+        self.answer.show_text(note.latest.text)
+        self.answer.set_state(AnswerState.ACCEPTED if accepted else AnswerState.DRAFT)
+
+    def refresh(self, note_id: int | None = None, adopt_latest: bool = False) -> Job | None:
+        """List the encounter's notes again after the answer stage saved one. `adopt_latest`: a stopped draft
+        (whose Saved event was dropped with the job) becomes the note that Accept and edits apply to."""
+        encounter_id, current = self.encounter_id, self.current
+        if encounter_id is None:
+            return None
+
+        def shown(notes: list[Note]) -> None:
+            if self.encounter_id != encounter_id:
+                return  # the doctor has moved on (or the app locked): nothing to show
+            chosen = note_id
+            if adopt_latest and notes and current is not None and self.current is current:
+                chosen = current.note_id = notes[-1].id
+                current.saved_text = notes[-1].latest.text
+                if self.answer.state == AnswerState.STOPPED:
+                    self.answer.show_text(current.saved_text)  # with the line that says it is incomplete
+            self.list_notes(notes, chosen)
+
+        return self._store(lambda repos: repos.notes.for_encounter(encounter_id), "listing the notes", shown)
+
+    def _store(self, work: Callable[[Any], Any], doing: str, then: Callable[[Any], None]) -> Job:
+        job = self.hub.run("store", lambda store, _t: work(store.repositories()), doing)
+        job.finished.connect(then)
+        job.failed.connect(lambda exc: self.presenter.present(exc, doing))
+        return job
+
+    # -- accepting -----------------------------------------------------------------------------------------------
+    def accept(self) -> Job | None:
+        """The doctor accepts the text as shown (their edits included) as the note of record."""
+        current, encounter_id, text = self.current, self.encounter_id, self.answer.text().strip()
+        if encounter_id is None or not text or self._answering():
+            return None
+        current = current or CurrentAnswer("other")
+        self.current = current
+
+        def work(repos: Any) -> tuple[Note, list[Note]]:
+            # Read on the store lane: a draft's own save, queued before this, has filled in its note id.
+            edited = text != current.saved_text.strip()
+            with repos.db.transaction("accept the note"):
+                if current.note_id is None:
+                    author = NoteAuthor.DOCTOR if edited or current.task == "other" else NoteAuthor.MODEL
+                    note = repos.notes.create(encounter_id, NOTE_KINDS[current.task], text, author=author)
+                elif edited:
+                    note = repos.notes.add_version(current.note_id, text, author=NoteAuthor.DOCTOR)
+                else:
+                    note = repos.notes.get(current.note_id)
+                note = repos.notes.accept(note.id)
+            current.note_id = note.id
+            return note, repos.notes.for_encounter(encounter_id)
+
+        def done(result: tuple[Note, list[Note]]) -> None:
+            note, notes = result
+            current.note_id, current.saved_text, current.accepted = note.id, text, True
+            if self.encounter_id != encounter_id:
+                return
+            self.list_notes(notes, note.id)
+            if self.current is current:
+                self.answer.set_state(AnswerState.ACCEPTED)
+            self.accepted.emit(note)
+
+        return self._store(work, "accepting the note", done)
+
+    def undo_accept(self) -> Job | None:
+        current, encounter_id, text = self.current, self.encounter_id, self.answer.text().strip()
+        if current is None or current.note_id is None or not current.accepted or encounter_id is None:
+            return None
+        note_id = current.note_id
+
+        def work(repos: Any) -> tuple[Note, list[Note]]:
+            note = repos.notes.unaccept(note_id)  # the accepted version goes back to draft: nothing stays accepted
+            return note, repos.notes.for_encounter(encounter_id)
+
+        def done(result: tuple[Note, list[Note]]) -> None:
+            note, notes = result
+            current.accepted, current.saved_text = False, text
+            if self.encounter_id != encounter_id:
+                return
+            self.list_notes(notes, note.id)
+            if self.current is current:
+                self.answer.set_state(AnswerState.DRAFT)
+
+        return self._store(work, "undoing the acceptance", done)
+
+    # -- copy / export -------------------------------------------------------------------------------------------
+    def copy(self) -> None:
+        QApplication.clipboard().setText(self.answer.text())
+
+    def choose_export(self) -> QFileDialog:
+        dialog = QFileDialog(self.answer.window(), "Export the text", "", "Text (*.txt);;All files (*)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("txt")
+        dialog.fileSelected.connect(lambda name: self.export(Path(name)))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def export(self, path: Path) -> Job:
+        """Write the text where the doctor chose (an explicit export: the only plain-text copy the app makes)."""
+        text = self.answer.text()
+        job = self.hub.run_on("tools", lambda _t: write_export(path, text), "exporting")
+        job.finished.connect(lambda _v: self.presenter.notify(f"Exported to {path}."))
+        job.failed.connect(lambda exc: self.presenter.present(exc, "exporting the text"))
+        return job

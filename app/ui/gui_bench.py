@@ -1,0 +1,223 @@
+"""`clinic-assistant bench gui`: how long the window freezes while a consultation runs in it.
+
+The real window and the real engines from the settings (the shipped defaults: whisper-base, Qwen2.5 1.5B, the
+Piper voice) run consultations on the shipped sample dictation of a fictitious patient, in a throwaway encrypted
+store: the sample is replayed as the microphone in real time, the note is drafted with the identifiers redacted,
+and it is read aloud while it streams. `StallProbe` measures the GUI thread's longest stall from the moment
+dictation starts until the last sentence has been played. The first consultation after start-up is reported apart
+from the later ones: it also pays for loading the models and importing the engines' libraries.
+
+Nothing of the clinic's own store or settings is touched. Audio goes to a silent device that consumes samples at
+the pace of a sound card, so the bench needs neither a microphone nor speakers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
+from PySide6.QtWidgets import QApplication
+
+from app.core.bench.common import BenchRequest
+from app.core.config import Settings
+from app.core.errors import AppError
+from app.core.paths import resource
+from app.ui.application import ClinicApplication
+from app.ui.engines import EngineFactories
+from app.ui.patients.new_patient_dialog import NewPatient
+from app.ui.responsiveness import TARGET_MAX_STALL_MS, StallProbe, StallReport
+
+CONSULTATIONS = 3
+QUICK_CONSULTATIONS = 1
+WAIT_S = 600.0
+BLOCK = 1024
+
+
+class SilentDevice:
+    """An output stream that plays nothing at a sound card's pace: the player's thread works as it would."""
+
+    def __init__(
+        self, sample_rate: int, render: Callable[[np.ndarray], bool], on_finished: Callable[[], None], speed: float
+    ) -> None:
+        self._render = render
+        self._on_finished = on_finished
+        self._pace_s = BLOCK / sample_rate / speed
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._play, name="silent-device", daemon=True)
+        self._thread.start()
+
+    def _play(self) -> None:
+        block = np.zeros(BLOCK, dtype=np.float32)
+        due = time.monotonic()
+        while not self._stopped.is_set():
+            if not self._render(block):
+                self._on_finished()
+                return
+            due += self._pace_s
+            self._stopped.wait(max(0.0, due - time.monotonic()))
+
+    def abort(self) -> None:
+        self._stopped.set()
+
+    def close(self) -> None:
+        self._stopped.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
+
+
+def _silent_output(speed: float) -> Callable[[], Any]:
+    from app.core.tts.playback import OpenedStream
+
+    def opener(sample_rate: int, _device: str, render: Any, on_finished: Any) -> OpenedStream:
+        return OpenedStream(SilentDevice(sample_rate, render, on_finished, speed), sample_rate)
+
+    return lambda: opener
+
+
+def _replayed_dictation(path: Path) -> Callable[[Settings], Any]:
+    def microphone(_settings: Settings) -> Any:
+        from app.core.audio.replay import FileReplaySource
+
+        return FileReplaySource(path, realtime=True)
+
+    return microphone
+
+
+def _wait(signals: list[SignalInstance], what: str, start: Callable[[], object] | None = None,
+          timeout_s: float = WAIT_S, failures: tuple[SignalInstance, ...] = ()) -> list[Any]:
+    """Run the event loop until every signal has fired once (after calling `start`); their first arguments.
+    Any of `failures` firing ends the wait at once with an error."""
+    loop = QEventLoop()
+    got: dict[int, Any] = {}
+    failed: list[bool] = []
+
+    def fail(*_args: object) -> None:
+        failed.append(True)
+        loop.quit()
+
+    def fired(index: int, args: tuple[Any, ...]) -> None:
+        got.setdefault(index, args[0] if args else None)
+        if len(got) == len(signals):
+            loop.quit()
+
+    slots = [lambda *args, i=index: fired(i, args) for index in range(len(signals))]
+    for signal, slot in zip(signals, slots, strict=True):
+        signal.connect(slot)
+    for failure in failures:
+        failure.connect(fail)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(int(timeout_s * 1000))
+    try:
+        if start is not None:
+            start()
+        if len(got) < len(signals) and not failed:
+            loop.exec()
+    finally:
+        timer.stop()
+        for signal, slot in zip(signals, slots, strict=True):
+            signal.disconnect(slot)
+        for failure in failures:
+            failure.disconnect(fail)
+    if failed:
+        raise AppError(f"The GUI benchmark's consultation failed while waiting for {what}",
+                       "The window's message and the log say why; check the models with `clinic-assistant self-check`")
+    if len(got) < len(signals):
+        missing = ", ".join(str(i + 1) for i in range(len(signals)) if i not in got)
+        raise AppError(f"The GUI benchmark waited {timeout_s:.0f} s for {what} in vain (missing: {missing})",
+                       "Run it on a quiet machine")
+    return [got[index] for index in range(len(signals))]
+
+
+def _bench_settings(settings: Settings) -> Settings:
+    # The note's length is the settings' own: a structured note cut short is an error, not a shorter note.
+    return settings.model_copy(update={
+        "llm": settings.llm.model_copy(update={"temperature": 0.0, "seed": 1}),
+        "redaction": settings.redaction.model_copy(update={"review_before_sending": False}),
+        "tts": settings.tts.model_copy(update={"read_answers_aloud": True}),
+        "storage": settings.storage.model_copy(update={"auto_lock_minutes": 0}),
+    })
+
+
+def _consultation(clinic: ClinicApplication, number: int, task: str) -> StallReport:
+    patient = NewPatient("Benchmark", f"Patient {number}", None, None, "")
+    _wait([clinic.patients.shown], "the new patient", lambda: clinic.patients.add_patient(patient))
+    _wait([clinic.encounter.opened], "the new encounter", clinic.window.patient_view.new_encounter.click)
+    probe = StallProbe(watch_stacks=True)
+    probe.start()
+    try:
+        failures = (clinic.presenter.presented,)
+        _wait([clinic.dictation.dictated], "the dictation", clinic.dictation.start, failures=failures)
+        _wait([clinic.drafts.answer_finished, clinic.read_aloud.finished], "the note and its reading",
+              lambda: clinic.drafts.draft(task), failures=failures)
+    finally:
+        report = probe.stop()
+    return report
+
+
+def _summary(report: StallReport) -> dict[str, Any]:
+    worst = report.site_stats[:3]
+    return {
+        "max_stall_ms": round(report.max_ms, 1),
+        "p99_stall_ms": round(report.p99_ms, 1),
+        "ticks": report.ticks,
+        "ticks_over_target": report.over_target,
+        "duration_s": round(report.duration_s, 1),
+        "worst_sites": [f"{s.site} ({s.stalls}, worst {s.worst_ms:.0f} ms)" for s in worst],
+        "longest": [case.as_dict() for case in report.longest[:2]],  # each thread's CPU time and where it was
+    }
+
+
+def run(
+    request: BenchRequest, dictation: Path | None = None, playback_speed: float = 1.0, task: str = "soap"
+) -> dict[str, Any]:
+    """`dictation` replaces the shipped sample, `task` the SOAP note; `playback_speed` > 1 plays the voice faster
+    than a sound card would. The figures are measured with the defaults; the others are the plumbing test's."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication(["clinic-assistant-bench"])
+    assert isinstance(app, QApplication)
+    settings = _bench_settings(request.settings)
+    factories = EngineFactories(microphone=_replayed_dictation(dictation or resource("sample", "dictation.wav")),
+                                output_stream=_silent_output(playback_speed))
+    reports: list[StallReport] = []
+    with tempfile.TemporaryDirectory(prefix="clinic-bench-gui-") as scratch:
+        root = Path(scratch)
+        passphrase = secrets.token_urlsafe(16)
+        clinic = ClinicApplication(settings, root / "settings.toml", root / "data", request.models_dir, factories)
+        clinic.window.resize(1366, 768)
+        try:
+            _wait([clinic.session.unlocked], "the throwaway store", lambda: _create_store(clinic, settings, passphrase))
+            for number in range(QUICK_CONSULTATIONS if request.quick else CONSULTATIONS):
+                request.progress(f"GUI consultation {number + 1}")
+                reports.append(_consultation(clinic, number + 1, task))
+        finally:
+            _wait([clinic.closed], "the window to close", clinic.shutdown)
+    first, later = reports[0], reports[1:]
+    figures: dict[str, Any] = {
+        "target_ms": TARGET_MAX_STALL_MS,
+        "first_consultation_max_stall_ms": round(first.max_ms, 1),
+        "first_consultation_p99_stall_ms": round(first.p99_ms, 1),
+        "runs": [_summary(report) for report in reports],
+    }
+    if later:
+        figures["later_consultations_max_stall_ms"] = round(max(r.max_ms for r in later), 1)
+        figures["later_consultations_p99_stall_ms"] = round(max(r.p99_ms for r in later), 1)
+    return figures
+
+
+def _create_store(clinic: ClinicApplication, settings: Settings, passphrase: str) -> None:
+    clinic.window.show()
+    clinic.session.create_store(passphrase, settings)
