@@ -15,6 +15,12 @@ START=0
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
+# One setup at a time per checkout: two at once would install into the same .venv and build the same wheel.
+if command -v flock >/dev/null; then
+  exec 9>"$ROOT/.setup.lock"
+  flock -n 9 || { say "Another setup is running in $ROOT: waiting for it to finish"; flock 9; }
+fi
+
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || { echo "error: Python 3.11 is needed ($PY not found). Install python3.11 and python3.11-venv." >&2; exit 2; }
 

@@ -211,6 +211,11 @@ class UiSettings(Section):
     theme: Literal["system", "light", "dark"] = Field("system", description="Colour palette.")
     font_scale: float = Field(1.0, ge=0.75, le=2.0, description="Text size relative to the system's.")
     confirm_on_close_with_draft: bool = Field(True, description="Ask before closing with an unaccepted draft.")
+    prepare_engines_early: bool = Field(
+        True,
+        description="Load and warm the speech, redaction and voice engines while the passphrase is typed, so the "
+        "first consultation runs without pauses (uses their memory from the start).",
+    )
 
 
 class Settings(BaseModel):

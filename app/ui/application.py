@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from app.core import gc_policy
 from app.core.config import Settings, save_settings
 from app.core.tts.text_feed import TextFeed
 from app.ui.assistant.answer_panel import AnswerState
@@ -69,12 +70,15 @@ class ClinicApplication(QObject):
         self._spoken: TextFeed | None = None  # the answer being read aloud while it streams
         self._wire()
         self.apply_settings(settings, save=False)
+        gc_policy.settle("building the window")  # before it shows: the modules and widgets live as long as it does
 
     # -- wiring --------------------------------------------------------------------------------------------------
     def _wire(self) -> None:
         w, a = self.window, self.window.actions_by_key
         s, p, d = self.session, self.patients, self.drafts
         s.unlocked.connect(self._unlocked)
+        s.passphrase_asked.connect(self._prepare_engines)
+        s.unlocked.connect(self._prepare_engines)  # after the first run, which has no passphrase to wait for
         s.locking.connect(self._locking)
         s.settings_saved.connect(lambda settings: self.apply_settings(settings, save=False))
         w.locked_page.unlock_clicked.connect(lambda: s.ask_unlock())
@@ -132,6 +136,10 @@ class ClinicApplication(QObject):
         self.window.show_welcome()
         self.patients.search(self.window.patients.search.text())
         self.window.patients.search.setFocus()
+
+    def _prepare_engines(self) -> None:
+        if self.hub.settings.ui.prepare_engines_early:
+            self.hub.preload()
 
     def _locking(self, reason: str) -> None:
         """Hide every piece of patient data now; the store locks right after (its queued saves run first)."""

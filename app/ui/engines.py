@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core import gc_policy
 from app.core.config import Settings
 from app.core.storage.worker import StoreWorker
 from app.ui.executor_lane import store_lane
@@ -114,6 +115,7 @@ class EngineHub(QObject):
         self.models_dir = models_dir
         self.factories = factories or EngineFactories()
         self._engines: dict[str, Any] = {}  # each key is touched only from its own lane's thread
+        self._preloads: dict[str, Job] = {}
         self.lanes: dict[str, Lane] = {name: JobLane(name, self) for name in LANES if name != "store"}
         # The store is built here (its constructor does no I/O) and lives on the storage layer's own StoreWorker
         # thread, the one the consultation pipeline uses too.
@@ -142,12 +144,43 @@ class EngineHub(QObject):
         if engine is None:
             engine = self.factories.for_engine(name)(settings, data_dir, models_dir)
             self._engines[name] = engine
+            gc_policy.settle(f"building {name}")
             log.info("engine %s ready", name)
             self.engine_ready.emit(name)
         return engine
 
     def loaded(self, name: str) -> bool:
         return name in self._engines
+
+    def preload(self) -> list[Job]:
+        """Build and warm the dictation, redaction and voice engines that are not built yet, each on its lane (see
+        core/services/warmup.py for why). A failure is only logged: the doctor hears about it, with what to do,
+        when the engine is first used."""
+        settings = self.settings
+
+        def warm(name: str) -> Callable[[Any, JobToken], None]:
+            def work(engine: Any, _token: JobToken) -> None:
+                from app.core.services import warmup
+
+                if name == "asr":
+                    warmup.warm_transcriber(engine, settings)
+                elif name == "redact":
+                    warmup.warm_redactor(engine)
+                else:
+                    warmup.warm_speaker(engine)
+                gc_policy.settle(f"warming {name}")  # what first use made (compiled patterns, caches) stays
+
+            return work
+
+        jobs = []
+        for name in ("asr", "redact", "tts"):
+            running = self._preloads.get(name)
+            if self.loaded(name) or (running is not None and not running.done):
+                continue
+            job = self._preloads[name] = self.run(name, warm(name), f"preparing {name}")
+            job.failed.connect(lambda exc, n=name: log.warning("preparing %s failed: %s", n, type(exc).__name__))
+            jobs.append(job)
+        return jobs
 
     # -- settings and shutdown ----------------------------------------------------------------------------------
     def apply_settings(self, settings: Settings) -> list[str]:
@@ -167,6 +200,7 @@ class EngineHub(QObject):
         engine = self._engines.pop(name, None)
         if engine is None:
             return
+        gc_policy.release()
         close = getattr(engine, "close", None)
         if callable(close):
             try:

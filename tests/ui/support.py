@@ -88,6 +88,8 @@ def ui_settings(llm_model: str, *, max_tokens: int = 48, review: bool = True, n_
         "gpu": base.gpu.model_copy(update={"n_ctx": n_ctx, "n_gpu_layers": 0, "n_threads": 2}),
         "redaction": base.redaction.model_copy(update={"review_before_sending": review}),
         "storage": base.storage.model_copy(update={"auto_lock_minutes": 0}),
+        # Engines are built when a test first uses them; tests of the early preparation turn it on.
+        "ui": base.ui.model_copy(update={"prepare_engines_early": False}),
     })
 
 

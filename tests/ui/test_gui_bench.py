@@ -23,6 +23,7 @@ def test_the_gui_bench_measures_a_consultation_in_the_window(
     figures = gui_bench.run(request, dictation=clip, playback_speed=20, task="referral")
 
     assert figures["target_ms"] == 50.0
+    assert figures["unlock"]["ticks"] > 0  # measured while the passphrase was typed, too
     (consultation,) = figures["runs"]
     assert consultation["ticks"] > 100  # the probe ran through dictation, the note and its reading
     assert consultation["max_stall_ms"] == figures["first_consultation_max_stall_ms"] >= 0

@@ -18,6 +18,7 @@ from typing import Literal
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.paths import resource
+from app.core.services.warmup import REDACTION_SAMPLE, SPEECH_SAMPLE
 
 log = logging.getLogger(__name__)
 Status = Literal["ok", "warning", "failed"]
@@ -49,7 +50,7 @@ def _redaction(settings: Settings, models_dir: Path) -> tuple[Status, str]:
     from app.core.redact.engine import SpacyRedactor
 
     redactor = SpacyRedactor.from_settings(settings, models_dir)
-    result = redactor.redact("Oswin Tredgold, MRN 447291, phone 555-213-4409, seen on March 4, 2024.")
+    result = redactor.redact(REDACTION_SAMPLE)
     kinds = sorted({s.kind.value for s in result.spans})
     if len(result.spans) < 3:
         return "failed", f"found only {len(result.spans)} of 4 identifiers in a test sentence"
@@ -79,7 +80,7 @@ def _tts(settings: Settings, models_dir: Path) -> tuple[Status, str]:
     from app.core.tts.piper_engine import PiperSpeaker
 
     speaker = PiperSpeaker.from_settings(settings, models_dir=models_dir)
-    seconds = sum(chunk.duration_s for chunk in speaker.synthesize("Blood pressure 140/90."))
+    seconds = sum(chunk.duration_s for chunk in speaker.synthesize(SPEECH_SAMPLE))
     if seconds < 0.5:
         return "failed", f"voice {speaker.voice.name} produced only {seconds:.2f} s of audio"
     return "ok", f"voice {speaker.voice.name}: {seconds:.1f} s of speech"

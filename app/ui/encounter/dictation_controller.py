@@ -9,7 +9,6 @@ captured, the transcriber finishes the last utterance, and the final text is app
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -35,14 +34,6 @@ def _file_source(path: Path, token: JobToken) -> Any:
     from app.core.audio.replay import FileReplaySource
 
     return FileReplaySource(path, cancel=token)
-
-
-def _import_pipeline() -> None:
-    """What a dictation runs, imported ahead on the ASR lane. Imported at the first dictation instead, these modules
-    (compiled, executed, each one seen by PySide's import hook) kept the ASR lane busy in Python just as the window,
-    the recogniser and the other engines started: it was in the longest stall of 51 of 56 probe runs."""
-    for module in ("app.core.asr.vocabulary", "app.core.services.consultation"):
-        importlib.import_module(module)
 
 
 def _live_transcriber(transcriber: Any, settings: Any) -> Any:
@@ -73,7 +64,6 @@ class DictationController(QObject):
         self._show_timer.timeout.connect(self._show_latest)
         panel.record_clicked.connect(self.toggle)
         panel.open_file_clicked.connect(self.choose_file)
-        hub.run_on("asr", lambda _token: _import_pipeline(), "preparing dictation")  # while the doctor unlocks
 
     @property
     def busy(self) -> bool:

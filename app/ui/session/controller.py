@@ -36,6 +36,7 @@ MAX_CHECK_MS = 15000
 
 class SessionController(QObject):
     unlocked = Signal()
+    passphrase_asked = Signal()  # the unlock dialog opened: the doctor is typing for a few seconds
     locking = Signal(str)  # reason: hide patient data now
     locked = Signal(str)
     settings_saved = Signal(object)  # Settings chosen in the first-run wizard
@@ -122,6 +123,7 @@ class SessionController(QObject):
         dialog.rejected.connect(self._forget_dialogs)
         self.unlock_dialog = dialog
         dialog.open()
+        self.passphrase_asked.emit()
         return dialog
 
     def unlock(self, passphrase: str) -> Job:
