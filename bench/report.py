@@ -43,6 +43,8 @@ ROWS: list[tuple[str, str, str, str, Check]] = [
     ("pipeline", "speech_end_to_transcript_s", "end of speech → final transcript (s)", "", None),
     ("pipeline", "speech_end_to_first_token_s", "end of speech → first token of the SOAP note (s)", "", None),
     ("pipeline", "speech_end_to_first_audio_s", "end of speech → first audio of the note (s)", "", None),
+    ("gui", "unlock_max_stall_ms", "longest GUI-thread stall while the passphrase is typed, engines loading (ms)", "",
+     None),
     ("gui", "first_consultation_max_stall_ms", "longest GUI-thread stall, first consultation after start (ms)",
      "≤ 50", lambda v: v <= 50),
     ("gui", "later_consultations_max_stall_ms", "longest GUI-thread stall, later consultations (ms)", "≤ 50",
