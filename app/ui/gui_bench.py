@@ -16,13 +16,10 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication
 
@@ -30,6 +27,7 @@ from app.core.bench.common import BenchRequest
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.paths import resource
+from app.core.tts.silent_device import silent_opener
 from app.ui.application import ClinicApplication
 from app.ui.engines import EngineFactories
 from app.ui.patients.new_patient_dialog import NewPatient
@@ -39,51 +37,6 @@ CONSULTATIONS = 3
 QUICK_CONSULTATIONS = 1
 WAIT_S = 600.0
 TYPING_S = 3.0  # how long the unlock dialog is open while a passphrase is typed
-BLOCK = 1024
-
-
-class SilentDevice:
-    """An output stream that plays nothing at a sound card's pace: the player's thread works as it would."""
-
-    def __init__(
-        self, sample_rate: int, render: Callable[[np.ndarray], bool], on_finished: Callable[[], None], speed: float
-    ) -> None:
-        self._render = render
-        self._on_finished = on_finished
-        self._pace_s = BLOCK / sample_rate / speed
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._play, name="silent-device", daemon=True)
-        self._thread.start()
-
-    def _play(self) -> None:
-        block = np.zeros(BLOCK, dtype=np.float32)
-        due = time.monotonic()
-        while not self._stopped.is_set():
-            if not self._render(block):
-                self._on_finished()
-                return
-            due += self._pace_s
-            self._stopped.wait(max(0.0, due - time.monotonic()))
-
-    def abort(self) -> None:
-        self._stopped.set()
-
-    def close(self) -> None:
-        self._stopped.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5)
-
-
-def _silent_output(speed: float) -> Callable[[], Any]:
-    from app.core.tts.playback import OpenedStream
-
-    def opener(sample_rate: int, _device: str, render: Any, on_finished: Any) -> OpenedStream:
-        return OpenedStream(SilentDevice(sample_rate, render, on_finished, speed), sample_rate)
-
-    return lambda: opener
 
 
 def _replayed_dictation(path: Path) -> Callable[[Settings], Any]:
@@ -192,7 +145,7 @@ def run(
     assert isinstance(app, QApplication)
     settings = _bench_settings(request.settings)
     factories = EngineFactories(microphone=_replayed_dictation(dictation or resource("sample", "dictation.wav")),
-                                output_stream=_silent_output(playback_speed))
+                                output_stream=lambda: silent_opener(playback_speed))
     reports: list[StallReport] = []
     with tempfile.TemporaryDirectory(prefix="clinic-bench-gui-") as scratch:
         root = Path(scratch)

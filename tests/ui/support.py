@@ -3,67 +3,25 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pytestqt.qtbot import QtBot
 
 from app.core.config import Settings
+from app.core.tts.silent_device import silent_opener
 from app.ui.application import ClinicApplication
 from app.ui.engines import EngineFactories
 
 PASSPHRASE = "amber-kettle-orbit-93"
 FAST_KDF = 4000  # tests only: the settings enforce >= 64,000 for real stores
-BLOCK = 1024
-
-
-class FakeOutputStream:
-    """Plays by calling the player's render function from its own thread, ~10x faster than real time."""
-
-    def __init__(self, sample_rate: int, render: Callable[[np.ndarray], bool], on_finished: Callable[[], None],
-                 log: list[int]) -> None:
-        self.sample_rate = sample_rate
-        self._render = render
-        self._on_finished = on_finished
-        self._aborted = threading.Event()
-        self._log = log
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="fake-audio-out", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        block = np.zeros(BLOCK, dtype=np.float32)
-        pace = BLOCK / self.sample_rate / 10
-        while not self._aborted.is_set():
-            more = self._render(block)
-            self._log.append(int(np.count_nonzero(block)))
-            if not more:
-                self._on_finished()
-                return
-            self._aborted.wait(pace)  # a device consumes audio at a pace; ours is 10x real time
-
-    def abort(self) -> None:
-        self._aborted.set()
-
-    def close(self) -> None:
-        self._aborted.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5)
 
 
 def fake_output(played: list[int]) -> Callable[[], Any]:
-    """An `EngineFactories.output_stream`: a StreamOpener whose streams record the samples played."""
-    from app.core.tts.playback import OpenedStream
-
-    def opener(sample_rate: int, device: str, render: Any, on_finished: Any) -> OpenedStream:
-        return OpenedStream(FakeOutputStream(sample_rate, render, on_finished, played), sample_rate)
-
-    return lambda: opener
+    """An `EngineFactories.output_stream` with no sound card: silent streams at 10x a device's pace that record
+    how many non-zero samples each block held."""
+    return lambda: silent_opener(speed=10, played=played)
 
 
 class Borrowed:

@@ -65,7 +65,8 @@ def test_the_voice_starts_at_the_first_sentence_of_a_streaming_answer(
     create_store(tmp_path / "data")
     settings = ui_settings("held-back", review=False)
     settings.tts.read_answers_aloud = True
-    llm, played = HeldBackLlm(), []
+    llm = HeldBackLlm()
+    played: list[int] = []
     clinic = make_app(qtbot, settings, tmp_path / "data", models_dir, tmp_path / "settings.toml",
                       factories(shared={"llm": llm}, played=played))
     unlock(qtbot, clinic)
