@@ -150,3 +150,27 @@ def test_flow_layout_stretch_pushes_what_follows_right_also_after_a_wrap(qtbot: 
     assert first.y() == middle.y() < last.y() and middle.geometry().right() == host.width() - right - 1
     lay_out(max(b.sizeHint().width() for b in (first, middle, last)) + left + right)
     assert first.y() < middle.y() < last.y() and middle.geometry().right() == host.width() - right - 1
+
+
+def test_flow_layout_places_a_row_again_when_an_item_changes_at_the_same_width(qtbot: QtBot) -> None:
+    """The row's measurements are cached per width and per what its items ask for: a button that gets a longer
+    label (or is hidden) is placed again although the row's width did not change."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    flow = FlowLayout(host)
+    first, second = _buttons(("Read aloud", "Copy"))
+    flow.addWidget(first)
+    flow.addWidget(second)
+    width = flow.sizeHint().width() + 40
+    host.resize(width, flow.heightForWidth(width))
+    host.show()
+    qtbot.waitUntil(lambda: first.y() == second.y() and second.x() > first.x(), timeout=5000)
+    one_line = flow.heightForWidth(width)
+
+    first.setText("Stop reading and go back to the start of the answer")  # now too wide to share the line
+    assert flow.heightForWidth(width) > one_line
+    host.resize(width, flow.heightForWidth(width))
+    qtbot.waitUntil(lambda: second.y() > first.y() and second.x() == first.x(), timeout=5000)
+
+    first.hide()
+    qtbot.waitUntil(lambda: second.y() == flow.contentsMargins().top(), timeout=5000)
