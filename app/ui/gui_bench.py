@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
+from PySide6.QtCore import QEventLoop, QMessageLogContext, QTimer, QtMsgType, SignalInstance, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from app.core.bench.common import BenchRequest
@@ -143,6 +144,31 @@ def run(
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication(["clinic-assistant-bench"])
     assert isinstance(app, QApplication)
+    restore_messages = _without_offscreen_chatter()
+    try:
+        return _measure(request, dictation, playback_speed, task)
+    finally:
+        restore_messages()
+
+
+def _without_offscreen_chatter() -> Callable[[], object]:
+    """The headless platform warns that it cannot size windows each time one is shown; a bench run's output would be
+    little else. Every other Qt message still goes where it went."""
+    previous: Any = None
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if "propagateSizeHints" in message:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            sys.stderr.write(message + "\n")
+
+    previous = qInstallMessageHandler(handler)
+    return lambda: qInstallMessageHandler(previous)
+
+
+def _measure(request: BenchRequest, dictation: Path | None, playback_speed: float, task: str) -> dict[str, Any]:
     settings = _bench_settings(request.settings)
     factories = EngineFactories(microphone=_replayed_dictation(dictation or resource("sample", "dictation.wav")),
                                 output_stream=lambda: silent_opener(playback_speed))
