@@ -35,8 +35,11 @@ def run_stages(stages: list[str], ctx: CliContext, quick: bool) -> dict[str, Any
     for stage in stages:
         try:
             module = importlib.import_module(MODULES[stage])
-        except ModuleNotFoundError as exc:
-            raise InputError(f"The '{stage}' benchmark is not available in this build", "") from exc
+        except ImportError as exc:  # also a Qt without its system libraries, for the window's stage
+            raise InputError(
+                f"The '{stage}' benchmark cannot run here ({type(exc).__name__})",
+                "Run `clinic-assistant self-check`; the window's stage needs the same libraries as the window",
+            ) from exc
         ctx.message(f"bench {stage}: running")
         started = time.perf_counter()
         figures = module.run(request)

@@ -24,8 +24,9 @@ def settle(reason: str) -> None:
     started = time.perf_counter()
     collected = gc.collect()
     gc.freeze()
-    log.debug("gc settled after %s: %d collected, %d frozen, %.1f ms", reason, collected, gc.get_freeze_count(),
-              (time.perf_counter() - started) * 1000)
+    if log.isEnabledFor(logging.DEBUG):  # counting the frozen objects walks all of them
+        log.debug("gc settled after %s: %d collected, %d frozen, %.1f ms", reason, collected, gc.get_freeze_count(),
+                  (time.perf_counter() - started) * 1000)
 
 
 def release() -> None:

@@ -121,6 +121,8 @@ class ClinicApplication(QObject):
         }
         for key, handler in handlers.items():
             a[key].triggered.connect(lambda _checked=False, h=handler: h())
+        for action in a.values():  # a shortcut is matched before its key press reaches the watched window
+            action.triggered.connect(lambda _checked=False: s.note_activity())
 
     def busy(self) -> bool:
         """Work that counts as activity: no auto-lock while the doctor dictates, reads or waits for an answer."""

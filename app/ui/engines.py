@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import gc_policy
 from app.core.config import Settings
@@ -32,7 +32,20 @@ ENGINE_SECTIONS: dict[str, tuple[str, ...]] = {
     "llm": ("llm", "gpu"),
     "tts": ("tts",),
 }
+# Fields read on each use, not when the engine is built: changing them must not reload a model (the sampling is
+# taken per answer; whether the doctor reviews identifiers is the window's business).
+READ_PER_USE: dict[str, frozenset[str]] = {
+    "llm": frozenset({"temperature", "top_p", "max_tokens", "repeat_penalty", "seed"}),
+    "redaction": frozenset({"review_before_sending"}),
+}
 LANES = ("store", "asr", "redact", "llm", "tts", "tools")
+SETTLE_AFTER_MS = 500  # engines are built in bursts (three while the passphrase is typed): one settle for all
+
+
+def _section_changed(old: Settings, new: Settings, section: str) -> bool:
+    ignored = READ_PER_USE.get(section, frozenset())
+    before, after = getattr(old, section).model_dump(), getattr(new, section).model_dump()
+    return any(before[key] != after[key] for key in before if key not in ignored)
 
 
 def _default_store(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
@@ -116,6 +129,14 @@ class EngineHub(QObject):
         self.factories = factories or EngineFactories()
         self._engines: dict[str, Any] = {}  # each key is touched only from its own lane's thread
         self._preloads: dict[str, Job] = {}
+        self._shutting_down = False
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setObjectName("gcSettle")
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_AFTER_MS)
+        self._settle_timer.timeout.connect(self._settle)
+        self.engine_ready.connect(self._settle_soon)  # emitted on a lane: delivered here, on the GUI thread
+        self.engine_closed.connect(self._settle_soon)
         self.lanes: dict[str, Lane] = {name: JobLane(name, self) for name in LANES if name != "store"}
         # The store is built here (its constructor does no I/O) and lives on the storage layer's own StoreWorker
         # thread, the one the consultation pipeline uses too.
@@ -144,7 +165,6 @@ class EngineHub(QObject):
         if engine is None:
             engine = self.factories.for_engine(name)(settings, data_dir, models_dir)
             self._engines[name] = engine
-            gc_policy.settle(f"building {name}")
             log.info("engine %s ready", name)
             self.engine_ready.emit(name)
         return engine
@@ -159,16 +179,17 @@ class EngineHub(QObject):
         settings = self.settings
 
         def warm(name: str) -> Callable[[Any, JobToken], None]:
-            def work(engine: Any, _token: JobToken) -> None:
+            def work(engine: Any, token: JobToken) -> None:
                 from app.core.services import warmup
 
+                if token.cancelled:  # the app is closing, or the settings changed while the engine was built
+                    return
                 if name == "asr":
                     warmup.warm_transcriber(engine, settings)
                 elif name == "redact":
                     warmup.warm_redactor(engine)
                 else:
-                    warmup.warm_speaker(engine)
-                gc_policy.settle(f"warming {name}")  # what first use made (compiled patterns, caches) stays
+                    warmup.warm_speaker(engine, token)
 
             return work
 
@@ -179,8 +200,22 @@ class EngineHub(QObject):
                 continue
             job = self._preloads[name] = self.run(name, warm(name), f"preparing {name}")
             job.failed.connect(lambda exc, n=name: log.warning("preparing %s failed: %s", n, type(exc).__name__))
+            job.ended.connect(self._settle_soon)  # what first use made (compiled patterns, caches) stays too
             jobs.append(job)
         return jobs
+
+    # -- the collector (core/gc_policy.py) -------------------------------------------------------------------------
+    def _settle_soon(self, *_args: object) -> None:
+        if not self._shutting_down:  # closing releases everything: nothing to settle after that
+            self._settle_timer.start()  # restarted by each engine of a burst
+
+    def _settle(self) -> None:
+        """On the GUI thread, once a burst of engine builds is over: no lane is then half-way through a load whose
+        temporary objects a freeze would keep, and finalizers of collected Qt wrappers run on the thread that owns
+        them. The collection holds the GIL wherever it runs; here it is one 10-60 ms pause, at a quiet moment."""
+        if any(not job.done for job in self._preloads.values()):
+            return  # the last preparation to end asks again
+        gc_policy.settle("engines built or closed")
 
     # -- settings and shutdown ----------------------------------------------------------------------------------
     def apply_settings(self, settings: Settings) -> list[str]:
@@ -190,9 +225,12 @@ class EngineHub(QObject):
         changed = [
             engine
             for engine, sections in ENGINE_SECTIONS.items()
-            if engine != "store" and any(getattr(old, s) != getattr(settings, s) for s in sections)
+            if engine != "store" and any(_section_changed(old, settings, s) for s in sections)
         ]
         for engine in changed:
+            preparing = self._preloads.pop(engine, None)
+            if preparing is not None:
+                preparing.cancel()  # it would warm an engine built from the old settings
             self.lanes[engine].run_on_thread(self._closer(engine), f"reload {engine}")
         return changed
 
@@ -200,18 +238,22 @@ class EngineHub(QObject):
         engine = self._engines.pop(name, None)
         if engine is None:
             return
-        gc_policy.release()
         close = getattr(engine, "close", None)
         if callable(close):
             try:
                 close()
             except Exception:
                 log.exception("closing engine %s failed", name)
+        del engine, close
+        # Only now, with the engine unreachable: its cycles go back to the collector (the next settle frees them).
+        gc_policy.release()
         self.engine_closed.emit(name)
 
     def shutdown(self) -> None:
         """Cancel all work (but let the store finish its queued saves), close every engine on its own thread, stop
         every lane."""
+        self._shutting_down = True
+        self._settle_timer.stop()
         for name, lane in self.lanes.items():
             if name != "store":
                 lane.cancel_all()  # every lane stops its work at once; then each is closed in turn

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QSpacerItem, QStyle, QWidget
 
-# Per item: hidden?, size hint, minimum size, maximum width: all that placing a row depends on.
-_Signature = tuple[tuple[bool, tuple[int, int], tuple[int, int], int], ...]
+# All that placing a row depends on: the margins, spacings and direction; per item its identity, whether it is
+# hidden, its size hint, minimum size and maximum width.
+_Signature = tuple[
+    tuple[int, int, int, int, int, int, bool],
+    tuple[tuple[int, bool, tuple[int, int], tuple[int, int], int], ...],
+]
 _HEIGHTS_KEPT = 64
 
 
@@ -40,6 +44,7 @@ class FlowLayout(QLayout):
     # -- building ------------------------------------------------------------------------------------------------
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
+        self._forget()
         self.invalidate()
 
     def add_stretch(self) -> None:
@@ -56,13 +61,27 @@ class FlowLayout(QLayout):
         if not 0 <= index < len(self._items):
             return None
         item = self._items.pop(index)
+        self._forget()
         self.invalidate()
         return item
 
+    def _forget(self) -> None:
+        """A removed item's id may be reused by the next one added: nothing cached survives a change of items."""
+        self._heights.clear()
+        self._placed = None
+
     def _signature(self) -> _Signature:
-        return tuple(
-            (item.isEmpty(), item.sizeHint().toTuple(), item.minimumSize().toTuple(), item.maximumSize().width())
-            for item in self._items
+        margins = self.contentsMargins()
+        parent = self.parentWidget()
+        mirrored = parent is not None and parent.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        return (
+            (margins.left(), margins.top(), margins.right(), margins.bottom(), self.horizontal_spacing(),
+             self.vertical_spacing(), mirrored),
+            tuple(
+                (id(item), item.isEmpty(), item.sizeHint().toTuple(), item.minimumSize().toTuple(),
+                 item.maximumSize().width())
+                for item in self._items
+            ),
         )
 
     # -- spacing -------------------------------------------------------------------------------------------------
@@ -179,10 +198,12 @@ class FlowLayout(QLayout):
     def _arrange(self, rect: QRect, apply: bool) -> int:
         """Lay the items out in `rect` (or only measure), returning the height they need."""
         margins = self.contentsMargins()
-        area = rect.marginsRemoved(margins)
         spacing, line_gap = self.horizontal_spacing(), self.vertical_spacing()
         parent = self.parentWidget()
         direction = parent.layoutDirection() if parent is not None else Qt.LayoutDirection.LeftToRight
+        if direction == Qt.LayoutDirection.RightToLeft:  # as in Qt's box layouts, "left" is the leading side
+            margins = QMargins(margins.right(), margins.top(), margins.left(), margins.bottom())
+        area = rect.marginsRemoved(margins)
         y = area.y()
         for number, line in enumerate(self._lines(max(1, area.width()))):
             for placed in line:

@@ -115,8 +115,11 @@ def test_split_mode_from_planner_in_any_form() -> None:
 
 
 def test_rocm_environment_is_exported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HIP_VISIBLE_DEVICES", raising=False)
-    monkeypatch.delenv("HSA_OVERRIDE_GFX_VERSION", raising=False)
+    # setenv first: a delenv of an unset variable records nothing, so what the code under test exports would leak
+    # into later tests (the GPU probe honours HIP_VISIBLE_DEVICES).
+    for name in ("HIP_VISIBLE_DEVICES", "HSA_OVERRIDE_GFX_VERSION"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     applied = native.apply_rocm_environment(GpuSettings(hip_visible_devices="0, 1", hsa_override_gfx_version="11.0.0"))
     assert applied == {"HIP_VISIBLE_DEVICES": "0,1", "HSA_OVERRIDE_GFX_VERSION": "11.0.0"}
     assert os.environ["HIP_VISIBLE_DEVICES"] == "0,1"

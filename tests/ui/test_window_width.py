@@ -7,7 +7,7 @@ from __future__ import annotations
 from itertools import combinations
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -174,3 +174,16 @@ def test_flow_layout_places_a_row_again_when_an_item_changes_at_the_same_width(q
 
     first.hide()
     qtbot.waitUntil(lambda: second.y() == flow.contentsMargins().top(), timeout=5000)
+    left = second.x()
+
+    flow.setContentsMargins(left + 30, 0, 0, 0)  # the row's own settings count too: margins, direction
+    qtbot.waitUntil(lambda: second.x() == left + 30, timeout=5000)
+    host.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    mirrored_right = host.width() - 1 - (left + 30)
+    qtbot.waitUntil(lambda: second.geometry().right() == mirrored_right, timeout=5000)
+
+    replacement = QPushButton("Copy")  # same text, new widget: placed, not left where a new widget starts
+    flow.removeWidget(second)
+    second.deleteLater()
+    flow.addWidget(replacement)
+    qtbot.waitUntil(lambda: replacement.isVisible() and replacement.geometry().right() == mirrored_right, timeout=5000)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Settings
+from app.core.errors import CancelToken
 
 # Fictitious identifiers of four kinds: what the redactor must find (self-check counts them).
 REDACTION_SAMPLE = "Oswin Tredgold, MRN 447291, phone 555-213-4409, seen on March 4, 2024."
@@ -47,8 +48,8 @@ def warm_redactor(redactor: Any) -> None:
     redactor.redact(REDACTION_SAMPLE)
 
 
-def warm_speaker(speaker: Any) -> None:
+def warm_speaker(speaker: Any, cancel: CancelToken | None = None) -> None:
     """Synthesise a short sentence (phonemiser, text normaliser and ONNX session all run once) and discard it."""
     _import(_READING_MODULES)
-    for _chunk in speaker.synthesize(SPEECH_SAMPLE):
+    for _chunk in speaker.synthesize(SPEECH_SAMPLE, cancel):
         pass

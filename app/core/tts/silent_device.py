@@ -3,6 +3,7 @@ would with speakers. The GUI benchmark uses it on machines with no sound card; t
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import numpy as np
 
 from app.core.tts.playback import OpenedStream, RenderFn, StreamOpener
 
+log = logging.getLogger(__name__)
 BLOCK = 1024
 
 
@@ -39,7 +41,12 @@ class SilentDevice:
         block = np.zeros(BLOCK, dtype=np.float32)
         due = time.monotonic()
         while not self._stopped.is_set():
-            more = self._render(block)
+            try:
+                more = self._render(block)
+            except Exception:  # as a sound card's callback would: the stream ends, whoever waits is told
+                log.exception("rendering audio failed")
+                self._on_finished()
+                return
             if self._played is not None:
                 self._played.append(int(np.count_nonzero(block)))
             if not more:

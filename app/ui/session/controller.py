@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 _ACTIVITY = {
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
-    QEvent.Type.TouchBegin, QEvent.Type.Shortcut,
+    QEvent.Type.TouchBegin,
 }
 MAX_CHECK_MS = 15000
 
@@ -72,7 +72,8 @@ class SessionController(QObject):
         # Python filter runs for every event of every object (paints, timers, queued signals), each a GIL round
         # trip that stalls the window while the workers hold the GIL; the window's own QWindow sees only the
         # doctor's keys and mouse (the platform delivers input there before any widget).
-        if isinstance(app := QGuiApplication.instance(), QGuiApplication):
+        self._watching = isinstance(app := QGuiApplication.instance(), QGuiApplication)
+        if isinstance(app, QGuiApplication):
             app.focusWindowChanged.connect(self._watch)
             self._watch(app.focusWindow())
 
@@ -232,7 +233,8 @@ class SessionController(QObject):
 
     def shutdown(self) -> None:
         self._idle_timer.stop()
-        if isinstance(app := QGuiApplication.instance(), QGuiApplication):
+        if self._watching and isinstance(app := QGuiApplication.instance(), QGuiApplication):
+            self._watching = False  # shutting down twice must not disconnect twice
             app.focusWindowChanged.disconnect(self._watch)
             for window in app.topLevelWindows():
                 window.removeEventFilter(self)
