@@ -173,9 +173,9 @@ class EngineHub(QObject):
         return name in self._engines
 
     def preload(self) -> list[Job]:
-        """Build and warm the dictation, redaction and voice engines that are not built yet, each on its lane (see
-        core/services/warmup.py for why). A failure is only logged: the doctor hears about it, with what to do,
-        when the engine is first used."""
+        """Build and warm the dictation, redaction and voice engines that are not built yet, each on its lane, and
+        import the language model's library (see core/services/warmup.py for why). A failure is only logged: the
+        doctor hears about it, with what to do, when the engine is first used."""
         settings = self.settings
 
         def warm(name: str) -> Callable[[Any, JobToken], None]:
@@ -202,7 +202,19 @@ class EngineHub(QObject):
             job.failed.connect(lambda exc, n=name: log.warning("preparing %s failed: %s", n, type(exc).__name__))
             job.ended.connect(self._settle_soon)  # what first use made (compiled patterns, caches) stays too
             jobs.append(job)
+        if "llm library" not in self._preloads:  # asked once: a failure is said when the model is first loaded
+            jobs.append(self._import_language_model(settings))
         return jobs
+
+    def _import_language_model(self, settings: Settings) -> Job:
+        def work(_token: JobToken) -> None:
+            from app.core.services import warmup
+
+            warmup.import_language_model(settings)
+
+        job = self._preloads["llm library"] = self.run_on("llm", work, "preparing the language model's library")
+        job.failed.connect(lambda exc: log.warning("importing llama.cpp failed: %s", type(exc).__name__))
+        return job
 
     # -- the collector (core/gc_policy.py) -------------------------------------------------------------------------
     def _settle_soon(self, *_args: object) -> None:

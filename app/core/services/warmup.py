@@ -53,3 +53,14 @@ def warm_speaker(speaker: Any, cancel: CancelToken | None = None) -> None:
     _import(_READING_MODULES)
     for _chunk in speaker.synthesize(SPEECH_SAMPLE, cancel):
         pass
+
+
+def import_language_model(settings: Settings) -> None:
+    """The local backend's library, not the model: the model is the big one and loads when dictation starts, but
+    importing llama.cpp's bindings then stalled the window as the first dictation began."""
+    if settings.llm.backend != "local":
+        return
+    from app.core.llm.native import import_llama_cpp
+
+    import_llama_cpp(settings.gpu)  # with the ROCm environment applied first, as loading the model would
+    _import(("app.core.llm.llama_local", "llama_cpp.llama_chat_format"))
