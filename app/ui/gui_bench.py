@@ -38,6 +38,7 @@ CONSULTATIONS = 3
 QUICK_CONSULTATIONS = 1
 WAIT_S = 600.0
 TYPING_S = 3.0  # how long the unlock dialog is open while a passphrase is typed
+RECORD_AFTER_S = 1.0  # the doctor sees the new encounter, then presses Record (the page is laid out meanwhile)
 
 
 def _replayed_dictation(path: Path) -> Callable[[Settings], Any]:
@@ -96,6 +97,13 @@ def _wait(signals: list[SignalInstance], what: str, start: Callable[[], object] 
     return [got[index] for index in range(len(signals))]
 
 
+def _pause(seconds: float) -> None:
+    """Let the window run on its own for a while (the event loop keeps going: nothing is blocked)."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
 def _bench_settings(settings: Settings) -> Settings:
     # The note's length is the settings' own: a structured note cut short is an error, not a shorter note.
     return settings.model_copy(update={
@@ -106,10 +114,11 @@ def _bench_settings(settings: Settings) -> Settings:
     })
 
 
-def _consultation(clinic: ClinicApplication, number: int, task: str) -> StallReport:
+def _consultation(clinic: ClinicApplication, number: int, task: str, quick: bool) -> StallReport:
     patient = NewPatient("Benchmark", f"Patient {number}", None, None, "")
     _wait([clinic.patients.shown], "the new patient", lambda: clinic.patients.add_patient(patient))
     _wait([clinic.encounter.opened], "the new encounter", clinic.window.patient_view.new_encounter.click)
+    _pause(RECORD_AFTER_S * (0.1 if quick else 1.0))
     probe = StallProbe(watch_stacks=True)
     probe.start()
     try:
@@ -183,7 +192,7 @@ def _measure(request: BenchRequest, dictation: Path | None, playback_speed: floa
             unlocking = _unlock(clinic, passphrase, typing_s=TYPING_S * (0.1 if request.quick else 1.0))
             for number in range(QUICK_CONSULTATIONS if request.quick else CONSULTATIONS):
                 request.progress(f"GUI consultation {number + 1}")
-                reports.append(_consultation(clinic, number + 1, task))
+                reports.append(_consultation(clinic, number + 1, task, request.quick))
         finally:
             _wait([clinic.closed], "the window to close", clinic.shutdown)
     first, later = reports[0], reports[1:]

@@ -63,4 +63,6 @@ def import_language_model(settings: Settings) -> None:
     from app.core.llm.native import import_llama_cpp
 
     import_llama_cpp(settings.gpu)  # with the ROCm environment applied first, as loading the model would
-    _import(("app.core.llm.llama_local", "llama_cpp.llama_chat_format"))
+    # And what loading the model imports on the way (the fit planner reads the file's header with `gguf`).
+    _import(("app.core.llm.llama_local", "app.core.llm.worker", "app.core.llm.prompts", "app.core.gpu.plan",
+             "llama_cpp.llama_chat_format"))
