@@ -129,6 +129,7 @@ class EngineHub(QObject):
         self.factories = factories or EngineFactories()
         self._engines: dict[str, Any] = {}  # each key is touched only from its own lane's thread
         self._preloads: dict[str, Job] = {}
+        self._preload_queue: list[str] = []
         self._shutting_down = False
         self._settle_timer = QTimer(self)
         self._settle_timer.setObjectName("gcSettle")
@@ -172,49 +173,60 @@ class EngineHub(QObject):
     def loaded(self, name: str) -> bool:
         return name in self._engines
 
-    def preload(self) -> list[Job]:
-        """Build and warm the dictation, redaction and voice engines that are not built yet, each on its lane, and
-        import the language model's library (see core/services/warmup.py for why). A failure is only logged: the
-        doctor hears about it, with what to do, when the engine is first used."""
+    def preload(self) -> list[str]:
+        """Build and warm the dictation, redaction and voice engines that are not built yet, then import the language
+        model's library (see core/services/warmup.py for why). One after the other, not on all lanes at once: the
+        loads hold the GIL in bursts, and four of them on two cores stalled the window up to 93 ms while the
+        passphrase was typed. A failure is only logged: the doctor hears about it, with what to do, when the engine
+        is first used. Returns what was queued."""
+        queued = [
+            name for name in ("asr", "redact", "tts")
+            if not self.loaded(name) and (name not in self._preloads or self._preloads[name].done)
+        ]
+        if "llm library" not in self._preloads:  # asked once: a failure is said when the model is first loaded
+            queued.append("llm library")
+        fresh = [name for name in queued if name not in self._preload_queue]
+        self._preload_queue.extend(fresh)
+        if not any(not job.done for job in self._preloads.values()):
+            self._preload_next()
+        return fresh
+
+    def _preload_next(self, *_args: object) -> None:
+        if self._shutting_down or not self._preload_queue:
+            return
+        name = self._preload_queue.pop(0)
+        job = self._import_language_model() if name == "llm library" else self._prepare(name)
+        self._preloads[name] = job
+        job.failed.connect(lambda exc: log.warning("preparing %s failed: %s", name, type(exc).__name__))
+        job.ended.connect(self._settle_soon)  # what first use made (compiled patterns, caches) stays too
+        job.ended.connect(self._preload_next)
+
+    def _prepare(self, name: str) -> Job:
         settings = self.settings
 
-        def warm(name: str) -> Callable[[Any, JobToken], None]:
-            def work(engine: Any, token: JobToken) -> None:
-                from app.core.services import warmup
+        def work(engine: Any, token: JobToken) -> None:
+            from app.core.services import warmup
 
-                if token.cancelled:  # the app is closing, or the settings changed while the engine was built
-                    return
-                if name == "asr":
-                    warmup.warm_transcriber(engine, settings)
-                elif name == "redact":
-                    warmup.warm_redactor(engine)
-                else:
-                    warmup.warm_speaker(engine, token)
+            if token.cancelled:  # the app is closing, or the settings changed while the engine was built
+                return
+            if name == "asr":
+                warmup.warm_transcriber(engine, settings)
+            elif name == "redact":
+                warmup.warm_redactor(engine)
+            else:
+                warmup.warm_speaker(engine, token)
 
-            return work
+        return self.run(name, work, f"preparing {name}")
 
-        jobs = []
-        for name in ("asr", "redact", "tts"):
-            running = self._preloads.get(name)
-            if self.loaded(name) or (running is not None and not running.done):
-                continue
-            job = self._preloads[name] = self.run(name, warm(name), f"preparing {name}")
-            job.failed.connect(lambda exc, n=name: log.warning("preparing %s failed: %s", n, type(exc).__name__))
-            job.ended.connect(self._settle_soon)  # what first use made (compiled patterns, caches) stays too
-            jobs.append(job)
-        if "llm library" not in self._preloads:  # asked once: a failure is said when the model is first loaded
-            jobs.append(self._import_language_model(settings))
-        return jobs
+    def _import_language_model(self) -> Job:
+        settings = self.settings
 
-    def _import_language_model(self, settings: Settings) -> Job:
         def work(_token: JobToken) -> None:
             from app.core.services import warmup
 
             warmup.import_language_model(settings)
 
-        job = self._preloads["llm library"] = self.run_on("llm", work, "preparing the language model's library")
-        job.failed.connect(lambda exc: log.warning("importing llama.cpp failed: %s", type(exc).__name__))
-        return job
+        return self.run_on("llm", work, "preparing the language model's library")
 
     # -- the collector (core/gc_policy.py) -------------------------------------------------------------------------
     def _settle_soon(self, *_args: object) -> None:
