@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pytestqt.qtbot import QtBot
 
 from app.core.config import Settings
+from app.core.errors import CancelToken
+from app.core.llm.base import Completion, GenerationRequest, LoadProgress, Timings, TokenStream
 from app.core.tts.silent_device import silent_opener
 from app.ui.application import ClinicApplication
 from app.ui.engines import EngineFactories
@@ -111,3 +113,42 @@ def new_encounter(
         clinic.patients.add_patient(NewPatient(family, given, None, mrn, ""))
     with qtbot.waitSignal(clinic.encounter.opened, timeout=10000):
         clinic.window.patient_view.new_encounter.click()
+
+
+class PiecesLlm:
+    """A language-model seam that streams scripted pieces of text, whatever it is asked (subclasses say which, in
+    `pieces`); for tests whose point is the window's path, not the model's words."""
+
+    backend = "local"
+    model_name = "scripted"
+    context_window = 4096
+
+    def pieces(self, request: GenerationRequest) -> Iterator[str]:
+        raise NotImplementedError
+
+    def load(self, cancel: CancelToken | None = None) -> Iterator[LoadProgress]:
+        yield LoadProgress("ready", 1.0, "ready", done=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def count_prompt_tokens(self, messages: Any) -> int:
+        return sum(self.count_tokens(m.content) + 4 for m in messages)
+
+    def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> TokenStream:
+        shown: list[str] = []
+
+        def each() -> Iterator[str]:
+            for piece in self.pieces(request):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                shown.append(piece)
+                yield piece
+
+        return TokenStream(each(), lambda: Completion("".join(shown), self.model_name, "local", "stop", Timings()))
+
+    def complete(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Completion:
+        return self.stream(request, cancel).collect()
+
+    def close(self) -> None:
+        pass

@@ -9,51 +9,28 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from app.core.errors import CancelToken
-from app.core.llm.base import Completion, GenerationRequest, LoadProgress, Timings, TokenStream
-from tests.ui.support import create_store, factories, make_app, new_encounter, shut, ui_settings, unlock
+from app.core.llm.base import GenerationRequest
+from tests.ui.support import PiecesLlm, create_store, factories, make_app, new_encounter, shut, ui_settings, unlock
 
 FIRST = "The cough has lasted two weeks. "
 REST = ["A chest X-ray", " is planned.", " Review after the result."]
 
 
-class HeldBackLlm:
+class HeldBackLlm(PiecesLlm):
     """Streams FIRST, then waits (up to a minute) for `release` before streaming REST."""
 
-    backend = "local"
     model_name = "held-back"
-    context_window = 4096
 
     def __init__(self) -> None:
         self.release = threading.Event()
 
-    def load(self, cancel: CancelToken | None = None) -> Iterator[LoadProgress]:
-        yield LoadProgress("ready", 1.0, "ready", done=True)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4 + 1
-
-    def count_prompt_tokens(self, messages: Any) -> int:
-        return sum(self.count_tokens(m.content) + 4 for m in messages)
-
-    def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> TokenStream:
-        def pieces() -> Iterator[str]:
-            yield FIRST
-            self.release.wait(60)
-            for piece in REST:
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                yield piece
-
-        text = FIRST + "".join(REST)
-        return TokenStream(pieces(), lambda: Completion(text, self.model_name, "local", "stop", Timings()))
-
-    def complete(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Completion:
-        return self.stream(request, cancel).collect()
+    def pieces(self, request: GenerationRequest) -> Iterator[str]:
+        yield FIRST
+        self.release.wait(60)
+        yield from REST
 
     def close(self) -> None:
         self.release.set()

@@ -14,49 +14,25 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.core.errors import CancelToken
-from app.core.llm.base import Completion, GenerationRequest, LoadProgress, Timings, TokenStream
+from app.core.llm.base import GenerationRequest, TokenStream
 from app.ui.assistant.answer_panel import AnswerState
-from tests.ui.support import create_store, factories, make_app, new_encounter, shut, ui_settings, unlock
+from tests.ui.support import PiecesLlm, create_store, factories, make_app, new_encounter, shut, ui_settings, unlock
 
 PIECES = ["Refer [PAT", "IENT_1] (MRN [M", "RN_1]) to cardiology", " this week."]
 
 
-class ScriptedLlm:
+class ScriptedLlm(PiecesLlm):
     """Answers with PIECES, whatever it is asked; remembers every request."""
-
-    backend = "local"
-    model_name = "scripted"
-    context_window = 4096
 
     def __init__(self) -> None:
         self.requests: list[GenerationRequest] = []
 
-    def load(self, cancel: CancelToken | None = None) -> Iterator[LoadProgress]:
-        yield LoadProgress("ready", 1.0, "ready", done=True)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4 + 1
-
-    def count_prompt_tokens(self, messages: Any) -> int:
-        return sum(self.count_tokens(m.content) + 4 for m in messages)
-
     def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> TokenStream:
         self.requests.append(request)
+        return super().stream(request, cancel)
 
-        def pieces() -> Iterator[str]:
-            for piece in PIECES:
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                yield piece
-
-        text = "".join(PIECES)
-        return TokenStream(pieces(), lambda: Completion(text, "scripted", "local", "stop", Timings()))
-
-    def complete(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Completion:
-        return self.stream(request, cancel).collect()
-
-    def close(self) -> None:
-        pass
+    def pieces(self, request: GenerationRequest) -> Iterator[str]:
+        yield from PIECES
 
 
 @pytest.fixture(scope="module")
