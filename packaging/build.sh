@@ -131,7 +131,8 @@ ELAPSED=$(( $(date +%s) - START ))
 # 6. Size: what dominates the bundle.
 APP_MB=$(du -sm --exclude=wheelhouse "$BUNDLE" | cut -f1)
 say "Bundle: $APP_MB MB (without models). Largest parts:"
-du -sm "$BUNDLE"/_internal/* 2>/dev/null | sort -rn | head -12 | awk '{printf "      %5d MB  %s\n", $1, substr($2, match($2, /_internal/) + 10)}' >&2
+# awk reads all of sort's output (`head` would exit early, and under pipefail sort's broken pipe fails the build).
+du -sm "$BUNDLE"/_internal/* 2>/dev/null | sort -rn | awk 'NR <= 12 {printf "      %5d MB  %s\n", $1, substr($2, match($2, /_internal/) + 10)}' >&2
 
 # 7. Archives: the app, and (with --with-models-wheelhouse) the models as a second archive that unpacks beside it.
 if [ $ARCHIVE = 1 ]; then
