@@ -13,6 +13,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from app.core.llm.base import GenerationRequest
+from app.ui.application import ClinicApplication
 from tests.ui.support import PiecesLlm, create_store, factories, make_app, new_encounter, shut, ui_settings, unlock
 
 FIRST = "The cough has lasted two weeks. "
@@ -36,17 +37,25 @@ class HeldBackLlm(PiecesLlm):
         self.release.set()
 
 
-def test_the_voice_starts_at_the_first_sentence_of_a_streaming_answer(
-    qtbot: QtBot, tmp_path: Path, models_dir: Path
-) -> None:
+def _reading_app(
+    qtbot: QtBot, tmp_path: Path, models_dir: Path, llm: HeldBackLlm, played: list[int]
+) -> ClinicApplication:
+    """The window unlocked on a new store, answers read aloud as they stream, the held-back model lent to it."""
     create_store(tmp_path / "data")
     settings = ui_settings("held-back", review=False)
     settings.tts.read_answers_aloud = True
-    llm = HeldBackLlm()
-    played: list[int] = []
     clinic = make_app(qtbot, settings, tmp_path / "data", models_dir, tmp_path / "settings.toml",
                       factories(shared={"llm": llm}, played=played))
     unlock(qtbot, clinic)
+    return clinic
+
+
+def test_the_voice_starts_at_the_first_sentence_of_a_streaming_answer(
+    qtbot: QtBot, tmp_path: Path, models_dir: Path
+) -> None:
+    llm = HeldBackLlm()
+    played: list[int] = []
+    clinic = _reading_app(qtbot, tmp_path, models_dir, llm, played)
     new_encounter(qtbot, clinic, "Holloway", "Margaret", None)
     clinic.window.encounter_view.dictation.transcript.setPlainText("Dry cough for two weeks. Plan: chest X-ray.")
     order: list[str] = []
@@ -71,13 +80,8 @@ def test_the_voice_starts_at_the_first_sentence_of_a_streaming_answer(
 def test_stopping_the_answer_stops_the_voice_and_keeps_the_draft(
     qtbot: QtBot, tmp_path: Path, models_dir: Path
 ) -> None:
-    create_store(tmp_path / "data")
-    settings = ui_settings("held-back", review=False)
-    settings.tts.read_answers_aloud = True
     llm = HeldBackLlm()
-    clinic = make_app(qtbot, settings, tmp_path / "data", models_dir, tmp_path / "settings.toml",
-                      factories(shared={"llm": llm}))
-    unlock(qtbot, clinic)
+    clinic = _reading_app(qtbot, tmp_path, models_dir, llm, [])
     new_encounter(qtbot, clinic, "Holloway", "Margaret", None)
     clinic.window.encounter_view.dictation.transcript.setPlainText("Dry cough for two weeks. Plan: chest X-ray.")
     with qtbot.waitSignal(clinic.read_aloud.sentence_spoken, timeout=120000):
