@@ -243,7 +243,8 @@ class SpacyRedactor:
         spans += find_proper_nouns(text, words, self.lexicon.names, spans)
         spans += self._listed(text, pseudonyms)
         trimmed = [
-            t for s in spans
+            t
+            for s in spans
             if (t := trim(text, self._drop_leading_word(text, s))) is not None and not _is_bare_title(t)
         ]
         norm_words = [(w.start, w.end, w.norm) for w in words]

@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
-from difflib import SequenceMatcher
 from itertools import pairwise
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.name_match import close_spelling
 from app.core.redact.pseudonyms import PseudonymMap
 
 MIN_KNOWN_LETTERS = 6  # shorter names collide with ordinary words too easily
-MIN_SIMILARITY = 0.82  # "treadgol"~"tredgold" 0.88, "osmintreadgol"~"oswintredgold" 0.85, "threshold" 0.71
 
 
 def seed_patient(
@@ -60,14 +59,11 @@ def near_name_mentions(
         if len(w1) >= 3 and len(w2) >= 3 and not is_ordinary_word(w1) and not is_ordinary_word(w2)
     ]
     for start, end, word in candidates:
-        if len(word) < MIN_KNOWN_LETTERS - 1 or word in targets or is_ordinary_word(word):
+        if word in targets or is_ordinary_word(word):
             continue
-        for target in targets:
-            if abs(len(word) - len(target)) > 3:
-                continue
-            if SequenceMatcher(None, word, target).ratio() >= MIN_SIMILARITY:
-                found.append((start, end, target))
-                break
+        target = next((t for t in targets if close_spelling(word, t)), None)
+        if target is not None:
+            found.append((start, end, target))
     return found
 
 

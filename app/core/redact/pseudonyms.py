@@ -17,6 +17,7 @@ from datetime import date
 
 from app.core.errors import InputError
 from app.core.redact.base import Kind, PlacedSpan, RedactionResult, Span
+from app.core.redact.name_match import close_spelling, name_words, same_full_name
 from app.core.redact.rules_dates import parse_date
 from app.core.redact.rules_names import spelled_key
 from app.core.redact.spans import merge_overlaps
@@ -100,16 +101,23 @@ class PseudonymMap:
             entry.surfaces.append(span.text)
 
     def _partial_name(self, span: Span, key: str) -> str | None:
-        """'Smith' after 'John Smith' (or the reverse) is the same person."""
+        """One person's name in another form: "Smith" after "John Smith" (or the reverse), "Margret" or
+        "Margaret Hallaway" after "Margaret Holloway". A different given name is a different person."""
         if span.kind != Kind.NAME or len(key) < 3:
             return None
-        words = {spelled_key(w) for w in span.text.split() if len(spelled_key(w)) >= 3}
+        mine = name_words(span.text)
+        words = {w for w in mine if len(w) >= 3}
         for entry in self.entries.values():
             if entry.kind != Kind.NAME:
                 continue
             for surface in entry.surfaces:
-                theirs = {spelled_key(w) for w in surface.split() if len(spelled_key(w)) >= 3}
+                their_words = name_words(surface)
+                theirs = {w for w in their_words if len(w) >= 3}
                 if key in theirs or (words & theirs and (len(words) == 1 or len(theirs) == 1)):
+                    return entry.placeholder
+                if len(words) == 1 and any(close_spelling(key, w) for w in theirs):
+                    return entry.placeholder
+                if same_full_name(mine, their_words):
                     return entry.placeholder
         return None
 
