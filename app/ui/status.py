@@ -50,4 +50,8 @@ class StatusFacts:
             self.compute.setText("Runs on: CPU")
 
     def set_locked(self, locked: bool) -> None:
-        self.lock.setText("🔒 Locked" if locked else "Unlocked")
+        # Plain words: a padlock emoji is an empty box on a workstation without an emoji font.
+        self.lock.setText("Locked" if locked else "Unlocked")
+        font = self.lock.font()
+        font.setBold(locked)
+        self.lock.setFont(font)
