@@ -137,7 +137,7 @@ def test_no_tools_at_all_on_this_machine() -> None:
     # Real: this build machine has no GPU, no ROCm tools and a CPU build of llama.cpp.
     collected = collect_sources()
     assert {t.name: t.state for t in collected.tools} == dict.fromkeys(
-        ("rocminfo", "rocm-smi", "rocm-smi concise", "amd-smi", "amd-smi topology"), "missing"
+        ("rocminfo", "rocm-smi", "rocm-smi concise", "amd-smi", "amd-smi static", "amd-smi topology"), "missing"
     )
     probe = build_probe(collected)
     assert probe.build == "CPU" and probe.devices == []
@@ -219,6 +219,35 @@ def test_tool_runner_timeout_failure_and_output(monkeypatch: pytest.MonkeyPatch)
     collected = collect_sources(runner=replays, query_llama=lambda: LlamaBuild(True, True, ["ROCm"]))
     assert all(t.state == "ok" for t in collected.tools)
     assert [d.name for d in build_probe(collected).devices] == ["AMD Radeon Pro W7900"]
+
+
+def test_older_amd_smi_is_asked_for_its_static_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    # amd-smi 24.x run bare prints its usage; the cards are only in `amd-smi static --json`.
+    import json
+
+    monkeypatch.setattr(runner_module, "find_tool", lambda name: None if name.startswith("rocm") else f"/x/{name}")
+    card = {
+        "gpu": 0,
+        "asic": {"market_name": "AMD Radeon PRO W7900", "device_id": "0x7448", "target_graphics_version": "gfx1100"},
+        "bus": {"bdf": "0000:03:00.0"},
+        "vram": {"type": "GDDR6", "size": "49136 MB"},
+    }
+
+    def replays(argv: Sequence[str], timeout_s: float) -> subprocess.CompletedProcess[str]:
+        outputs = {
+            (): "usage: amd-smi [-h] {version,list,static,firmware,metric,topology} ...\n",
+            ("static", "--json"): json.dumps([card]),
+            ("topology",): "",
+        }
+        return subprocess.CompletedProcess(list(argv), 0, outputs[tuple(argv[1:])], "")
+
+    collected = collect_sources(runner=replays, query_llama=lambda: LlamaBuild(True, True, ["ROCm"]))
+    (device,) = build_probe(collected).devices
+    assert (device.name, device.total_mib, device.sources) == (
+        "AMD Radeon PRO W7900",
+        46064,
+        ["amd-smi"],
+    )  # capped at what HIP can use
 
 
 def test_probe_gpus_is_cached_per_process_and_refreshes_on_demand() -> None:

@@ -31,7 +31,11 @@ KNOWN_NAMES: dict[int, str] = {
 
 # Integrated GPUs (APUs) that show up as extra HIP devices next to a discrete card: Raphael/Granite Ridge (gfx1036),
 # Phoenix/Hawk Point 780M/760M/740M (gfx1103), Rembrandt 680M (gfx1035), Strix Point (gfx1150), Strix Halo (gfx1151).
-IGPU_GFX = frozenset({"gfx1035", "gfx1036", "gfx1103", "gfx1150", "gfx1151", "gfx1152"})
+# Older APUs only ever come as iGPUs too: Raven/Picasso (gfx902/gfx909), Renoir/Cezanne (gfx90c), Van Gogh (gfx1033),
+# Mendocino (gfx1037).
+IGPU_GFX = frozenset({"gfx902", "gfx909", "gfx90c", "gfx1033", "gfx1035", "gfx1036", "gfx1037"}) | frozenset(
+    {"gfx1103", "gfx1150", "gfx1151", "gfx1152"}
+)
 IGPU_DEVICE_IDS = frozenset({0x164E, 0x13C0, 0x1681, 0x15BF, 0x15C8, 0x1900, 0x1901, 0x150E, 0x1586, 0x1114})
 # Names iGPUs report: "AMD Radeon 780M Graphics", "AMD Radeon Graphics" (generic APU name, even when the iGPU
 # claims gfx1100 under an override), "Raphael", "Phoenix3", "Radeon 8060S".
@@ -93,6 +97,17 @@ class GpuDevice:
             "sources": self.sources,
             "notes": self.notes,
         }
+
+
+# Colour codes from a terminal or a coloured log, and the cursor/erase sequences some tools print.
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def clean_text(text: str) -> str:
+    """Tool output as the parsers expect it: no ANSI colour codes, no NULs, '\n' line ends (Windows and pasted
+    outputs have CRLF; a bare CR from progress output ends a line too)."""
+    text = _ANSI_ESCAPE.sub("", text).replace("\x00", "")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def pci_text(pci: tuple[int, int, int] | None) -> str | None:

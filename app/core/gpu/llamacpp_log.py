@@ -8,39 +8,47 @@ The device lines changed format four times (all recorded):
       Device 0: AMD Radeon RX 7900 XTX, gfx1100 (0x1100), VMM: no, Wave Size: 32          (2025)
     ggml_cuda_init: found 2 ROCm devices (Total VRAM: 31898 MiB):
       Device 0: AMD Radeon RX 9070, gfx1201 (0x1201), VMM: no, Wave Size: 32, VRAM: 16304 MiB   (2026)
-and the model loader prints `using device ROCm0 (AMD Radeon 780M Graphics) - 59175 MiB free`.
+and the model loader prints `using device ROCm0 (AMD Radeon 780M Graphics) - 59175 MiB free` (newer builds add the
+PCI address: `using device ROCm0 (AMD Radeon PRO W7900) (0000:03:00.0) - 45998 MiB free`). `--list-devices` prints
+`  ROCm0: AMD Radeon PRO W7800 (32752 MiB, 32586 MiB free)`. Logs arrive with journald/ollama prefixes, Windows CRLF
+and terminal colour codes: every parser reads `clean_text(text)` and searches lines rather than anchoring them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from app.core.gpu.devices import MIB, DeviceReading, normalise_gfx
+from app.core.gpu.devices import MIB, DeviceReading, clean_text, hsa_override_advice, normalise_gfx
 
 _DEVICE = re.compile(
-    r"^\s*Device (\d+): (.*?), (?:compute capability (\d+)\.(\d+)|(gfx[0-9a-z:+-]+)(?: \(0x[0-9a-f]+\))?)(.*)$"
+    r"\bDevice (\d+): (.*?), (?:compute capability (\d+)\.(\d+)|(gfx[0-9a-z:+-]+)(?: \(0x[0-9a-f]+\))?)(.*)$"
 )
 _VRAM = re.compile(r"VRAM: (\d+) MiB")
-_FREE = re.compile(r"using device (?:ROCm|CUDA|HIP)(\d+) \((.*?)\) - (\d+) MiB free")
+_FREE = re.compile(r"using device (?:ROCm|CUDA|HIP)(\d+) \((.*?)\)(?: \([0-9a-fA-F:.]+\))? - (\d+) MiB free")
+_LISTED = re.compile(r"^\s*(?:ROCm|CUDA|HIP)(\d+): (.*?) \((\d+) MiB, (\d+) MiB free\)")
+_OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
+_BUFFER = re.compile(r"\b((?:ROCm|CUDA|HIP)\d+) (?:model )?buffer size =\s*(\d+(?:\.\d+)?) MiB")
+_TENSILE = re.compile(r"TensileLibrary.*GPU arch\s*:\s*(gfx[0-9a-f]+)|Cannot read .*TensileLibrary.*?(gfx[0-9a-f]+)")
 
+_NO_DEVICE = (
+    "ROCm found no usable GPU: check that the user is in the 'render' and 'video' groups and that the GPU is "
+    "supported by this ROCm (HSA_OVERRIDE_GFX_VERSION for unsupported RDNA2/780M chips)"
+)
 # Known failure lines → what the user should do. Order matters: the first match is the most specific.
 _FAILURES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"no ROCm-capable device is detected|hipErrorNoDevice|Tensile host: No devices found"), _NO_DEVICE),
     (
-        re.compile(r"no ROCm-capable device is detected"),
-        "ROCm found no usable GPU: check that the user is in the 'render' and 'video' groups and that the GPU is "
-        "supported by this ROCm (HSA_OVERRIDE_GFX_VERSION for unsupported RDNA2/780M chips)",
-    ),
-    (
-        re.compile(r"Cannot read .*TensileLibrary.*(gfx\d+)"),
-        "rocBLAS has no kernels for this GPU: set gpu.hsa_override_gfx_version (10.3.0 for gfx1031/gfx1032)",
-    ),
-    (
-        re.compile(r"invalid device function"),
+        re.compile(r"invalid device function|hipErrorNoBinaryForGpu|Unable to find code object|no kernel image is"),
         "llama.cpp was not built for one of the GPUs (often an integrated GPU): hide it with gpu.hip_visible_devices "
         "or rebuild with its gfx target in GPU_TARGETS",
     ),
     (
-        re.compile(r"out of memory|failed to allocate (?:ROCm|CUDA)\d* buffer|failed to allocate compute"),
+        re.compile(
+            r"out of memory|ErrorOutOfMemory|(?:failed|unable) to allocate (?:ROCm|CUDA|HIP)\d* buffer"
+            r"|failed to allocate compute|failed to allocate buffer for kv cache",
+            re.IGNORECASE,
+        ),
         "the GPU ran out of memory: lower the context size or the layers on the GPU (run 'gpu plan')",
     ),
     (
@@ -50,49 +58,93 @@ _FAILURES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+@dataclass
+class Offload:
+    """What llama.cpp's loader says it put on the GPUs: `offloaded 81/81 layers to GPU` and each device's
+    weights (`ROCm0 model buffer size = 20431.77 MiB`)."""
+
+    offloaded: int
+    total: int
+    device_mib: dict[str, float] = field(default_factory=dict)
+
+
 def parse_device_lines(text: str) -> list[DeviceReading]:
-    readings: list[DeviceReading] = []
-    for line in text.splitlines():
-        match = _DEVICE.match(line)
-        if not match:
-            continue
-        index, name = int(match.group(1)), match.group(2).strip()
-        gfx = normalise_gfx(match.group(5))
-        vram = _VRAM.search(match.group(6) or "")
-        readings.append(
-            DeviceReading(
+    lines = clean_text(text).splitlines()
+    readings: dict[int, DeviceReading] = {}
+    for line in lines:
+        match = _DEVICE.search(line)
+        if match:
+            index, name = int(match.group(1)), match.group(2).strip()
+            vram = _VRAM.search(match.group(6) or "")
+            readings[index] = DeviceReading(
                 source="llama.cpp",
                 index=index,
                 name=name or None,  # MI100 nodes have printed empty names
-                gfx=gfx,
+                gfx=normalise_gfx(match.group(5)),
                 total_bytes=int(vram.group(1)) * MIB if vram else None,
             )
-        )
-    for line in text.splitlines():
+    for line in lines:
+        listed = _LISTED.match(line)
+        if listed:
+            index = int(listed.group(1))
+            reading = readings.setdefault(index, DeviceReading(source="llama.cpp", index=index))
+            reading.name = reading.name or listed.group(2).strip() or None
+            reading.total_bytes = int(listed.group(3)) * MIB
+            reading.free_bytes = int(listed.group(4)) * MIB
         free = _FREE.search(line)
-        if free:
-            for reading in readings:
-                if reading.index == int(free.group(1)):
-                    reading.free_bytes = int(free.group(3)) * MIB
-    return readings
+        if free and int(free.group(1)) in readings:
+            readings[int(free.group(1))].free_bytes = int(free.group(3)) * MIB
+    return [readings[index] for index in sorted(readings)]
 
 
 def found_device_count(text: str) -> int | None:
     """`found N ROCm devices`; 0 when ROCm said there is none; None when the text does not say."""
-    if "no ROCm-capable device" in text:
+    text = clean_text(text)
+    if "no ROCm-capable device" in text or re.search(r"failed to initialize (?:ROCm|HIP)", text):
         return 0
-    match = re.search(r"found (\d+) (?:ROCm|CUDA) devices", text)
+    match = re.search(r"found (\d+) (?:ROCm|CUDA|HIP) devices", text)
     return int(match.group(1)) if match else None
 
 
+def _tensile_advice(gfx: str) -> str:
+    version = hsa_override_advice(gfx)
+    if version:
+        return (
+            f'rocBLAS has no kernels for this GPU ({gfx}): set gpu.hsa_override_gfx_version = "{version}" '
+            "(HSA_OVERRIDE_GFX_VERSION)"
+        )
+    return (
+        f"rocBLAS has no kernels for this GPU ({gfx}): this ROCm release does not support it; use a ROCm release "
+        "that lists it, or the CPU build"
+    )
+
+
 def explain_failure(text: str) -> str | None:
-    for pattern, advice in _FAILURES:
+    text = clean_text(text)
+    # A missing device explains everything after it; a missing rocBLAS library comes before any other error.
+    if _FAILURES[0][0].search(text):
+        return _FAILURES[0][1]
+    tensile = _TENSILE.search(text)
+    if tensile:
+        return _tensile_advice(tensile.group(1) or tensile.group(2))
+    for pattern, advice in _FAILURES[1:]:
         if pattern.search(text):
             return advice
     return None
 
 
+def parse_offload(text: str) -> Offload | None:
+    """The last `offloaded N/M layers to GPU` in the log (a reload prints it again), or None."""
+    text = clean_text(text)
+    matches = list(_OFFLOADED.finditer(text))
+    if not matches:
+        return None
+    last = matches[-1]
+    buffers = {name: float(size) for name, size in _BUFFER.findall(text[last.start() :])}
+    return Offload(int(last.group(1)), int(last.group(2)), buffers)
+
+
 def parse_system_info(text: str) -> list[str]:
     """Backends named in llama_print_system_info(), e.g. 'ROCm : NO_VMM = 1 | ... | CPU : SSE3 = 1 | ...'."""
-    names = re.findall(r"(?:^|\|)\s*([A-Za-z][A-Za-z0-9_]*) : ", text)
+    names = re.findall(r"(?:^|\|)\s*([A-Za-z][A-Za-z0-9_]*) : ", clean_text(text))
     return list(dict.fromkeys(names))

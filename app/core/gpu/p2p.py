@@ -31,10 +31,11 @@ class P2PStatus:
 
 
 def parse_kernel_config(text: str) -> dict[str, str | None]:
-    """The two P2P options from a kernel .config: "y"/"m", or None when unset or absent."""
+    """The two P2P options from a kernel .config: "y"/"m", or None when unset or absent. Also reads `grep`/`zgrep`
+    output over several files, where each line starts with `FILE:`."""
     values: dict[str, str | None] = dict.fromkeys(P2P_OPTIONS)
     for line in text.splitlines():
-        match = re.match(r"^(CONFIG_[A-Z0-9_]+)=(\S+)", line.strip())
+        match = re.match(r"^(?:[^\s#:]+:)?(CONFIG_[A-Z0-9_]+)=(\S+)", line.strip())
         if match and match.group(1) in values:
             values[match.group(1)] = match.group(2).strip('"')
     return values

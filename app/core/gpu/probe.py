@@ -222,7 +222,7 @@ def build_probe(sources: ProbeSources) -> GpuProbe:
             if reading.index in partitions:
                 _, reading.partition_mode, reading.partition_id = partitions[reading.index]
     _correct_partitions(smi, warnings)
-    amd = amd_smi.parse_default_view(sources.amd_smi) if sources.amd_smi else []
+    amd = amd_smi.parse_any(sources.amd_smi) if sources.amd_smi else []
     llama = sources.llama
     hip = list(llama.devices) if llama else []
     candidates = [rocminfo.devices if rocminfo else [], smi, list(sources.sysfs), amd]

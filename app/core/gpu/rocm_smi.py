@@ -15,7 +15,7 @@ import io
 import json
 import re
 
-from app.core.gpu.devices import DeviceReading, normalise_gfx, parse_int, parse_pci_address
+from app.core.gpu.devices import DeviceReading, clean_text, normalise_gfx, parse_int, parse_pci_address
 
 _TEXT_LINE = re.compile(r"^GPU\[(\d+)\]\s*:\s*([^:]+?):\s*(.*?)\s*$")
 _CARD_KEY = re.compile(r"^card(\d+)$")
@@ -70,35 +70,47 @@ def _json_cards_tolerant(text: str) -> dict[int, dict[str, str]]:
         if card:
             current = cards.setdefault(int(card.group(1)), {})
             continue
-        pair = re.match(r'^\s*"([^"]+)"\s*:\s*"([^"]*)"', line)
+        # Values are strings of bytes, but a bare number has been seen from patched and newer builds.
+        pair = re.match(r'^\s*"([^"]+)"\s*:\s*(?:"([^"]*)"|(-?\d+))', line)
         if pair and current is not None:
-            current.setdefault(pair.group(1), pair.group(2))
+            current.setdefault(pair.group(1), pair.group(2) if pair.group(2) is not None else pair.group(3))
+    return cards
+
+
+def _json_cards(data: object) -> dict[int, dict[str, str]]:
+    cards: dict[int, dict[str, str]] = {}
+    if isinstance(data, dict):
+        for key, fields in data.items():
+            match = _CARD_KEY.match(str(key))
+            if match and isinstance(fields, dict):
+                cards[int(match.group(1))] = {str(k): "" if v is None else str(v) for k, v in fields.items()}
     return cards
 
 
 def parse_json(text: str) -> list[DeviceReading]:
-    """`rocm-smi ... --json`: {"card0": {...}, "card1": {...}, "system": {...}}. Lines before the JSON are skipped."""
-    start = text.find("{")
-    if start < 0:
+    """`rocm-smi ... --json`: {"card0": {...}, "card1": {...}, "system": {...}}. Warnings printed before or after
+    the JSON ("WARNING: AMD GPU device(s) is/are in a low-power state") are skipped."""
+    text = clean_text(text)
+    decoder = json.JSONDecoder()
+    starts = [m.start(1) for m in re.finditer(r"(?m)^\s*(\{)", text)] or ([text.find("{")] if "{" in text else [])
+    for start in starts:
+        try:
+            data, _ = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        cards = _json_cards(data)
+        if cards:
+            return [_reading(index, fields) for index, fields in sorted(cards.items())]
+    if not starts:
         return []
-    cards: dict[int, dict[str, str]] = {}
-    try:
-        data = json.loads(text[start:])
-    except json.JSONDecodeError:
-        cards = _json_cards_tolerant(text[start:])
-    else:
-        if isinstance(data, dict):
-            for key, fields in data.items():
-                match = _CARD_KEY.match(key)
-                if match and isinstance(fields, dict):
-                    cards[int(match.group(1))] = {str(k): str(v) for k, v in fields.items()}
+    cards = _json_cards_tolerant(text[starts[0] :])
     return [_reading(index, fields) for index, fields in sorted(cards.items())]
 
 
 def parse_text(text: str) -> list[DeviceReading]:
     """`rocm-smi --showmeminfo vram`, `--showproductname`, `-i`: lines `GPU[0]  : VRAM Total Memory (B): 4278190080`."""
     cards: dict[int, dict[str, str]] = {}
-    for line in text.splitlines():
+    for line in clean_text(text).splitlines():
         match = _TEXT_LINE.match(line.strip())
         if match:
             cards.setdefault(int(match.group(1)), {}).setdefault(match.group(2).strip(), match.group(3))
@@ -107,7 +119,7 @@ def parse_text(text: str) -> list[DeviceReading]:
 
 def parse_csv(text: str) -> list[DeviceReading]:
     """`rocm-smi ... --csv`: a header starting with `device`, rows `card0,...`."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [line for line in clean_text(text).splitlines() if line.strip()]
     readings: list[DeviceReading] = []
     header: list[str] | None = None
     for row in csv.reader(io.StringIO("\n".join(lines))):
@@ -119,21 +131,35 @@ def parse_csv(text: str) -> list[DeviceReading]:
     return readings
 
 
-def parse_concise_partitions(text: str) -> dict[int, tuple[int, str, int]]:
-    """The concise table's "IDs (DID, GUID)" and "Partitions (Mem, Compute, ID)" columns: {device: (did, "QPX", 2)}.
+_CONCISE_ROW = re.compile(r"^\s*(\d+)\s")
+_CONCISE_PARTITION = re.compile(r"\b(?:NPS\d+|N/A)\s*,\s*([SDTQC]PX)\b(?:\s*,\s*(\d+)\b)?")
+_CONCISE_DID = re.compile(r"\b0x([0-9a-fA-F]{4})\b")
 
-    Only ROCm 6.3+ prints them (MI300). Rows look like `0  2  0x74a1,  1971  47.0°C  133.0W  NPS1, QPX, 0  ...`.
+
+def parse_concise_partitions(text: str) -> dict[int, tuple[int | None, str, int | None]]:
+    """The concise table's device id and compute-partition columns (MI300): {device: (did, "QPX", partition id)}.
+
+    ROCm 6.3+ rows: `0  2  0x74a1,  1971  47.0°C  133.0W  NPS1, QPX, 0  ...` ("IDs (DID, GUID)", "Partitions (Mem,
+    Compute, ID)"); ROCm 6.1/6.2 rows: `0  [0x74a1 : 0x00]  35.0°C  133.0W  NPS1, CPX  ...` (no partition id).
+    Consumer cards print `N/A, N/A, 0` there: no entry.
     """
-    partitions: dict[int, tuple[int, str, int]] = {}
-    for line in text.splitlines():
-        match = re.match(r"^\s*(\d+)\s+\d+\s+(0x[0-9a-fA-F]+),.*?\bNPS\d,\s*([A-Z]PX),\s*(\d+)\b", line)
-        if match:
-            partitions[int(match.group(1))] = (int(match.group(2), 16), match.group(3), int(match.group(4)))
+    partitions: dict[int, tuple[int | None, str, int | None]] = {}
+    for line in clean_text(text).splitlines():
+        row = _CONCISE_ROW.match(line)
+        partition = _CONCISE_PARTITION.search(line) if row else None
+        if row and partition:
+            did = _CONCISE_DID.search(line)
+            partitions[int(row.group(1))] = (
+                int(did.group(1), 16) if did else None,
+                partition.group(1),
+                int(partition.group(2)) if partition.group(2) else None,
+            )
     return partitions
 
 
 def parse_any(text: str) -> list[DeviceReading]:
     """Whichever form `text` is in (the probe runs --json; recorded outputs come in all three)."""
+    text = clean_text(text)
     stripped = text.lstrip()
     if "{" in text and re.search(r'"card\d+"\s*:', text):
         readings = parse_json(text)

@@ -12,11 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.core.gpu.devices import DeviceReading, normalise_gfx, parse_int
+from app.core.gpu.devices import DeviceReading, clean_text, normalise_gfx, parse_int
 
 _AGENT_HEADER = re.compile(r"^\s*Agent\s+\d+\s*$")
 _KEY_VALUE = re.compile(r"^(\s*)([A-Za-z][A-Za-z0-9 .()/_-]*?):\s*(.*?)\s*$")
 _HSA_ERROR = re.compile(r"(HSA_STATUS_ERROR_[A-Z_]+)")
+# Failures rocminfo reports in words before (or instead of) an HSA status: no /dev/kfd access, no amdgpu/KFD.
+_RUNTIME_ERROR = re.compile(
+    r"(Unable to open /dev/kfd[^\n]*|ROCk module is NOT loaded[^\n]*|hsa api call failure)", re.IGNORECASE
+)
 
 
 @dataclass
@@ -100,9 +104,10 @@ def _parse_agent(lines: list[str], index: int) -> tuple[DeviceReading, bool]:
 
 def parse_rocminfo(text: str) -> RocminfoResult:
     result = RocminfoResult()
-    error = _HSA_ERROR.search(text)
-    if error or "hsa api call failure" in text:
-        result.error = error.group(1) if error else "hsa api call failure"
+    text = clean_text(text)
+    error = _HSA_ERROR.search(text) or _RUNTIME_ERROR.search(text)
+    if error:
+        result.error = error.group(1).strip()
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     gpu_index = 0
     for agent_lines in _split_agents(lines):

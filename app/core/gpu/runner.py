@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+from app.core.gpu import amd_smi
 from app.core.gpu.devices import DeviceReading
 from app.core.gpu.llama_build import LlamaBuild, query_llama_build
 from app.core.gpu.p2p import read_kernel_config
@@ -31,6 +32,8 @@ TOOL_COMMANDS: dict[str, tuple[str, ...]] = {
     "rocm-smi": ("rocm-smi", "--showproductname", "--showmeminfo", "vram", "--showbus", "--json"),
     "rocm-smi concise": ("rocm-smi",),
     "amd-smi": ("amd-smi",),
+    # amd-smi before 25.x prints its usage, not a device table, when run bare: its static JSON names the cards.
+    "amd-smi static": ("amd-smi", "static", "--json"),
     "amd-smi topology": ("amd-smi", "topology"),
 }
 
@@ -104,6 +107,13 @@ def run_tool(name: str, argv: Sequence[str], timeout_s: float, runner: Runner) -
     return ToolStatus(name, "ok"), output
 
 
+def _amd_smi_devices_text(default_view: str | None, static_json: str | None) -> str | None:
+    """The default view when it lists devices (it has live memory use), else the static JSON."""
+    if default_view and amd_smi.parse_any(default_view):
+        return default_view
+    return static_json if static_json and amd_smi.parse_any(static_json) else default_view
+
+
 def collect_sources(
     hip_visible_devices: str = "",
     hsa_override_gfx_version: str = "",
@@ -122,7 +132,7 @@ def collect_sources(
         rocminfo=results["rocminfo"][1],
         rocm_smi=results["rocm-smi"][1],
         rocm_smi_concise=results["rocm-smi concise"][1],
-        amd_smi=results["amd-smi"][1],
+        amd_smi=_amd_smi_devices_text(results["amd-smi"][1], results["amd-smi static"][1]),
         amd_smi_topology=results["amd-smi topology"][1],
         sysfs=read_sysfs(),
         kernel_config=kernel_text,

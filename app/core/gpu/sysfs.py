@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from app.core.gpu.devices import DeviceReading, parse_int, parse_pci_address
+from app.core.gpu.devices import DeviceReading, clean_text, parse_int, parse_pci_address
 
 AMD_VENDOR = 0x1002
 SYSFS_DRM = Path("/sys/class/drm")
@@ -39,16 +39,24 @@ def parse_card(index: int, files: Mapping[str, str], pci_address: str | None = N
     )
 
 
+_SYSFS_FILE = re.compile(r"/sys/class/drm/card(\d+)/device/(\w+)(?::\s*(\S+))?")
+
+
 def parse_cat_transcript(text: str) -> list[DeviceReading]:
-    """A shell transcript of `cat /sys/class/drm/cardN/device/FILE` followed by the value (recorded outputs)."""
+    """A shell transcript of the files: `cat /sys/class/drm/cardN/device/FILE` then the value, `head`'s
+    `==> FILE <==` then the value, or `grep . FILE...`'s `FILE:value` (recorded outputs come in all three)."""
     cards: dict[int, dict[str, str]] = {}
     pending: tuple[int, str] | None = None
-    for line in text.splitlines():
-        command = re.search(r"cat\s+/sys/class/drm/card(\d+)/device/(\w+)", line)
-        if command:
-            pending = (int(command.group(1)), command.group(2))
+    for line in clean_text(text).splitlines():
+        named = _SYSFS_FILE.search(line)
+        if named:
+            if named.group(3) is not None:
+                cards.setdefault(int(named.group(1)), {})[named.group(2)] = named.group(3)
+                pending = None
+            else:
+                pending = (int(named.group(1)), named.group(2))
             continue
-        value = re.match(r"^\s*(\d+)\b", line)
+        value = re.match(r"^\s*(0x[0-9a-fA-F]+|\d+)\b", line)
         if pending and value:
             cards.setdefault(pending[0], {})[pending[1]] = value.group(1)
             pending = None
