@@ -170,6 +170,26 @@ def test_settings_reach_llama_unchanged(tiny_path: Path) -> None:
     }]
 
 
+def test_placement_is_what_llama_cpp_reports_not_what_was_asked(tiny_path: Path) -> None:
+    # A HIP build that finds no usable GPU loads on the CPU without failing, and says so only in its log.
+    from app.core.llm import native
+
+    settings = Settings()
+    settings.gpu.n_gpu_layers = "all"
+
+    def gpu_build_without_a_gpu(**kwargs: Any) -> Any:
+        native._on_native_log(2, b"load_tensors: offloaded 0/3 layers to GPU\n", None)  # the log seam
+        return llama_cpp.Llama(**kwargs)
+
+    model = LocalLlm(settings, tiny_path.parent, model=str(tiny_path), llama_factory=gpu_build_without_a_gpu)
+    try:
+        list(model.load())
+        plan = model.offload_plan
+    finally:
+        model.close()
+    assert plan is not None and plan.n_gpu_layers == 0 and "offloaded only 0/3 layers" in plan.reason
+
+
 @pytest.mark.parametrize("kind", ["truncated", "garbage", "not_gguf"])
 def test_damaged_model_is_a_clear_model_error_and_prints_nothing(
     kind: str, tiny_path: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]

@@ -39,7 +39,7 @@ from app.core.llm.base import (
     StreamClock,
     TokenStream,
 )
-from app.core.llm.llama_params import OffloadPlan, llama_kwargs, plan_gpu_offload
+from app.core.llm.llama_params import OffloadPlan, as_reported, llama_kwargs, plan_gpu_offload
 from app.core.llm.loading import check_gguf_header, model_load_error, prefetch
 from app.core.llm.prompts import Task
 from app.core.logs import text_stats
@@ -164,6 +164,7 @@ class LocalLlm:
         except (ValueError, RuntimeError, OSError, MemoryError) as exc:
             raise model_load_error(path, self._model_ref, plan, exc) from None
         llama.verbose = False  # no per-call prints ("prefix-match hit", timing tables) during generation
+        plan = as_reported(plan, native.reported_offload())
         if "tokenizer.chat_template" not in (getattr(llama, "metadata", None) or {}):
             log.warning("the model has no chat template in its metadata: using ChatML")
             llama.chat_format = "chatml"

@@ -32,6 +32,7 @@ from typing import Any, TextIO
 from app.core.config import GpuSettings
 from app.core.errors import EngineUnavailable
 from app.core.gpu.environment import apply_rocm_environment
+from app.core.gpu.llamacpp_log import Offload, parse_offload
 
 log = logging.getLogger("app.llm.native")
 
@@ -44,10 +45,12 @@ _recent: collections.deque[tuple[int, str]] = collections.deque(maxlen=40)
 _recent_lock = threading.Lock()
 _last_level = logging.DEBUG
 _callback_ref: Any = None  # the ctypes callback must stay alive as long as llama.cpp may call it
+# GPU builds print "offloaded N/M layers to GPU" mid-load, followed by more lines than `_recent` keeps.
+_offload_line = ""
 
 
 def _on_native_log(level: int, text: bytes | None, _user_data: Any) -> None:
-    global _last_level
+    global _last_level, _offload_line
     if not text:
         return
     line = text.decode("utf-8", errors="replace").rstrip("\n")
@@ -55,6 +58,8 @@ def _on_native_log(level: int, text: bytes | None, _user_data: Any) -> None:
     _last_level = py_level
     with _recent_lock:
         _recent.append((py_level, line))
+        if "layers to GPU" in line:
+            _offload_line = line
     log.debug("%s", line)
 
 
@@ -66,8 +71,17 @@ def recent_errors(limit: int = 5) -> list[str]:
 
 
 def clear_recent() -> None:
+    global _offload_line
     with _recent_lock:
         _recent.clear()
+        _offload_line = ""
+
+
+def reported_offload() -> Offload | None:
+    """What the last load really put on the GPUs, as llama.cpp said it (GPU builds only; None otherwise)."""
+    with _recent_lock:
+        line = _offload_line
+    return parse_offload(line) if line else None
 
 
 def load_failure_reason() -> str:
