@@ -22,9 +22,15 @@ from app.core.redact.lexicon import Lexicon
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.ner import MODEL_NAME, NerFunction, chunks, load_spacy_ner
 from app.core.redact.pseudonyms import PseudonymMap, render
+from app.core.redact.rules_clinical import (
+    drug_not_place,
+    eponym_before_head,
+    outside_protected,
+    widen_lowercase_names,
+)
 from app.core.redact.rules_dates import find_dates
 from app.core.redact.rules_ids import find_identifiers
-from app.core.redact.rules_locations import FACILITY_WORDS, find_locations
+from app.core.redact.rules_locations import FACILITY_WORDS, find_locations, find_spoken_addresses
 from app.core.redact.rules_names import (
     Word,
     find_names,
@@ -39,67 +45,14 @@ from app.core.redact.spoken import ShadowText
 log = logging.getLogger(__name__)
 
 _FACILITY_IN = re.compile(rf"\b(?:{FACILITY_WORDS})\b", re.IGNORECASE)
-US_STATES = frozenset(
-    [
-        "alabama",
-        "alaska",
-        "arizona",
-        "arkansas",
-        "california",
-        "colorado",
-        "connecticut",
-        "delaware",
-        "florida",
-        "georgia",
-        "hawaii",
-        "idaho",
-        "illinois",
-        "indiana",
-        "iowa",
-        "kansas",
-        "kentucky",
-        "louisiana",
-        "maine",
-        "maryland",
-        "massachusetts",
-        "michigan",
-        "minnesota",
-        "mississippi",
-        "missouri",
-        "montana",
-        "nebraska",
-        "nevada",
-        "new",
-        "hampshire",
-        "new",
-        "jersey",
-        "new",
-        "mexico",
-        "north",
-        "carolina",
-        "north",
-        "dakota",
-        "ohio",
-        "oklahoma",
-        "oregon",
-        "pennsylvania",
-        "rhode",
-        "island",
-        "south",
-        "carolina",
-        "south",
-        "dakota",
-        "tennessee",
-        "texas",
-        "utah",
-        "vermont",
-        "virginia",
-        "west",
-        "virginia",
-        "wisconsin",
-        "wyoming",
-    ]
-) | {
+# State names (a state is not an identifier under Safe Harbor), and the single words of the two-word ones.
+_STATE_WORDS = (
+    "alabama alaska arizona arkansas california carolina colorado connecticut dakota delaware florida georgia "
+    "hampshire hawaii idaho illinois indiana iowa island jersey kansas kentucky louisiana maine maryland "
+    "massachusetts mexico michigan minnesota mississippi missouri montana nebraska nevada new north ohio oklahoma "
+    "oregon pennsylvania rhode south tennessee texas utah vermont virginia west wisconsin wyoming"
+)
+US_STATES = frozenset(_STATE_WORDS.split()) | {
     "new hampshire",
     "new jersey",
     "new mexico",
@@ -239,6 +192,7 @@ class SpacyRedactor:
         spans += find_identifiers(shadow)
         spans += find_dates(shadow)
         spans += find_locations(text, self.lexicon.names.english)
+        spans += find_spoken_addresses(shadow, self.lexicon.names.english)
         spans += find_names(text, words, self.lexicon)
         spans += find_proper_nouns(text, words, self.lexicon.names, spans)
         spans += self._listed(text, pseudonyms)
@@ -250,6 +204,15 @@ class SpacyRedactor:
         norm_words = [(w.start, w.end, w.norm) for w in words]
         protected = self.lexicon.protected_ranges(text, norm_words)
         allow = [(h.start, h.end) for h in self.lexicon.allow.find(text, norm_words)] if self.lexicon.allow else []
+        english = self.lexicon.names.english
+        trimmed = [
+            t
+            for s in trimmed
+            if (t := outside_protected(text, s, protected, english)) is not None
+            and not eponym_before_head(text, t, self.lexicon.names)
+        ]
+        if is_lowercase_text(text):
+            trimmed = widen_lowercase_names(text, words, trimmed, self.lexicon.names)
         kept = filter_spans(trimmed, allow, protected, self.min_confidence)
         kept += self._propagate(text, words, kept, allow, protected)
         kept = [_with_postcode(text, s) for s in kept]
@@ -295,8 +258,12 @@ class SpacyRedactor:
                 ambiguous_name = len(words) == 1 and names.is_name_word(words[0]) and value[:1].isupper()
                 if not listed and not ambiguous_name and all(w in names.english for w in words):
                     continue  # "Discipline", "Princess Royal", "orchestra", "Mom": words, not a name
-                if not listed and len(words) == 1 and MEDICAL_ENDINGS.search(words[0]):
-                    continue  # "Lisinopril", "apixaban"
+                if (
+                    not listed
+                    and len(words) == 1
+                    and (MEDICAL_ENDINGS.search(words[0]) or drug_not_place(text, start, end))
+                ):
+                    continue  # "Lisinopril", "apixaban", "continue Ventolin"
                 confidence = 0.6 if ambiguous_name and not listed else (0.85 if (listed or not lower) else 0.55)
                 if end > start:
                     out.append(Span(start, end, Kind.NAME, value, confidence, "ner", name_label(text, start, end)))
@@ -309,6 +276,8 @@ class SpacyRedactor:
                     continue  # "anesthesia", "Liver", "Negative": clinical words the model took for places
                 if value.lower() in US_STATES:
                     continue  # a state is not an identifier under Safe Harbor
+                if drug_not_place(text, start, end):
+                    continue  # "2 puffs of Ventolin": a brand-name drug the model took for a place
                 out.append(Span(start, end, Kind.LOCATION, value, 0.75 if label == "GPE" else 0.6, "ner", "LOCATION"))
             elif label == "FAC" or (label == "ORG" and _FACILITY_IN.search(value)):
                 out.append(Span(start, end, Kind.LOCATION, value, 0.7, "ner", "FACILITY"))

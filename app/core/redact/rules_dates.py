@@ -24,6 +24,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 CALENDAR_WORDS = frozenset([*(m for m in MONTHS if len(m) > 3), *WEEKDAYS])
 _MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
+# A month written with no full stop, for dates whose separator is a dash or slash ("14-Feb-2019").
+_MONTH_BARE = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")"
 _YEAR = r"(?P<year>(?:1[89]|20)\d\d|['’]\d\d)"
 _SEP = r"(?:\s*,\s*|\s+)"
 
@@ -42,6 +44,22 @@ DATE_PATTERNS: list[tuple[re.Pattern[str], float]] = [
         ),
         0.95,
     ),
+    # 14-Feb-2019, 14/feb/19, 14FEB2019 (one separator throughout, or none)
+    (
+        re.compile(
+            rf"(?<![\w/.-]){_DAY}(?P<dsep>[-/.]?){_MONTH_BARE}(?P=dsep)(?P<year>(?:1[89]|20)\d\d|\d\d)(?![\w/-])",
+            re.I,
+        ),
+        0.9,
+    ),
+    # Feb-14-2019, Feb/14/19
+    (
+        re.compile(
+            rf"(?<![\w/.-]){_MONTH_BARE}(?P<dsep>[-/]){_DAY}(?P=dsep)(?P<year>(?:1[89]|20)\d\d|\d\d)(?![\w/-])",
+            re.I,
+        ),
+        0.9,
+    ),
     # 02/14/2022, 5/25/23, 14.02.2022
     (
         re.compile(
@@ -50,6 +68,8 @@ DATE_PATTERNS: list[tuple[re.Pattern[str], float]] = [
         ),
         0.9,
     ),
+    # 07/2025, 3-2021: a month and a year (the four-digit year keeps fractions and ratios out)
+    (re.compile(r"(?<![\d/.,-])(?P<mon>0?[1-9]|1[0-2])[/-](?P<year>(?:19|20)\d\d)(?![\d/-]|\.\d)"), 0.8),
 ]
 # 8/10 without a year: only after a word that announces a date.
 SHORT_NUMERIC = re.compile(

@@ -69,6 +69,14 @@ SPOKEN_EMAIL_RE = re.compile(
     r"\s+dot\s+(?:com|org|net|edu|gov|co|io|us|uk|ca)\b",
     re.IGNORECASE,
 )
+# "w w w dot smith family dot net", "kwame dot org": a dictated address ends in a spoken top-level domain.
+SPOKEN_URL_RE = re.compile(
+    r"\b(?:(?:w\s?w\s?w|www)\s+dot\s+(?:[a-z0-9-]+\s+){0,2}|(?:https?\s+colon\s+slash\s+slash\s+))?"
+    r"[a-z0-9-]+(?:\s+dot\s+[a-z0-9-]+)*\s+dot\s+(?:com|org|net|edu|gov|io|info|health|co\s+dot\s+uk|co|uk|us|ca|au)\b",
+    re.IGNORECASE,
+)
+# "one nine two dot one six eight dot one dot ten" reads as "192 dot 168 dot 1 dot 10" in the shadow text.
+SPOKEN_IP_RE = re.compile(r"\b\d{1,3}(?:\s+(?:dot|point)\s+\d{1,3}){3}\b", re.IGNORECASE)
 _TLDS = (
     "com|org|net|edu|gov|mil|int|io|info|biz|health|care|clinic|app|co|us|uk|ca|au|nz|ie|de|fr|nl|se|dk|no|fi|be|"
     "at|ch|es|it|pt|pl|cz|ee|cy|uy|br|mx|jp|cn|in|za|ru"
@@ -93,8 +101,16 @@ SSN_RE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")
 
 # Codes: one token of letters, digits and inner dashes with at least two digits, e.g. PROS-123456, #SC987654, 12345XJ.
 CODE_RE = re.compile(
-    r"(?<![\w@#/.-])#?(?=[A-Za-z0-9-]*\d[A-Za-z0-9-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@/-]|\.\w)"
+    r"(?<![\w@#/.-])#?(?=[A-Za-z0-9/-]*\d[A-Za-z0-9/-]*\d)[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*(?![\w@/-]|\.\w)"
 )
+# Number plates: groups of capitals and digits after a vehicle word ("plate ABC 1234", "registration KX19 ABC").
+PLATE_RE = re.compile(
+    r"(?i:\b(?:plates?|registration|reg\.?|tags?)(?:\s+(?:no\.?|number|mark|is|was)){0,2}\s*[:#]?\s*)"
+    # dictated, letter by letter: "plate number is 7 x y z 123" in the shadow text
+    r"(?:(?P<spoken>(?:(?:\d{1,4}|[a-z])\s+){3,7}(?:\d{1,4}|[a-z]))\b"
+    r"|(?P<plate>[A-Z0-9]{1,4}(?:[ -][A-Z0-9]{1,4}){0,2})(?![\w-]))"
+)
+PLATE_CONTEXT = re.compile(r"\b(?:licen[cs]e|car|vehicle|van|truck|motorbike|motorcycle|plate|dvla|dmv)\b", re.I)
 IBAN_RE = re.compile(r"\b[A-Za-z]{2}\d{2}(?:\s?[A-Za-z0-9]{4}){2,7}(?:\s?[A-Za-z0-9]{1,4})?\b")
 VIN_RE = re.compile(r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b")
 PHOTO_FILE_RE = re.compile(r"(?<![\w.-])[\w.-]+\.(?:jpe?g|png|heic|heif|gif|bmp|tiff?|webp|dcm)\b", re.IGNORECASE)
@@ -115,7 +131,10 @@ AGE_RE = re.compile(
     r"(?:\b(?:age[ds]?|aged)\s*:?\s*(?P<a>9\d|1[01]\d)\b)|"
     r"(?:\b(?P<b>9\d|1[01]\d)\s*-?\s*(?:years?|yrs?|y)\.?\s*-?\s*(?:old|o\.?)\b)|"
     r"(?:\b(?P<c>9\d|1[01]\d)\s*(?:yo|y/o|y\.o\.|yr|[MF])\b)|"
-    r"(?:\b(?:in\s+(?:his|her|their)\s+)(?P<d>(?:9|10)0s|nineties)\b)",
+    r"(?:\b(?:in\s+(?:his|her|their)\s+(?:(?:early|mid|late)[\s-]+)?)(?P<d>(?:9|10)0s|nineties)\b)|"
+    r"(?:\b(?P<e>9\d|1[01]\d)\s*(?:years?|yrs?)\s+(?:of\s+age|young)\b)|"
+    r"(?:\b(?:turned|turns|turning|will\s+be|is\s+now|celebrat\w+\s+(?:his|her|their))\s+(?P<f>9\d|1[01]\d)\b"
+    r"(?!\s*(?:mg|mcg|g|kg|ml|%|units?|minutes?|mins?|hours?|days?|weeks?|months?|times|percent|/)))",
     re.IGNORECASE,
 )
 
@@ -180,6 +199,7 @@ class IdentifierRules:
         self.grouped_numbers()
         self.codes()
         self.ibans_vins_photos()
+        self.plates()
         self.ages()
         return self.spans
 
@@ -195,6 +215,10 @@ class IdentifierRules:
             if "@" in self.text[max(0, m.start() - 1) : m.start()]:
                 continue
             self.add(m.start(), m.start() + len(value), Kind.URL, 0.95, "rule:url")
+        for m in SPOKEN_URL_RE.finditer(self.text):
+            if re.search(r"\bat\s+$", self.text[max(0, m.start() - 4) : m.start()]):
+                continue  # the domain of a dictated e-mail address: the e-mail rule has it
+            self.add(m.start(), m.end(), Kind.URL, 0.8, "rule:url")
 
     def ips(self) -> None:
         for regex in (IPV4_RE, IPV6_RE):
@@ -204,6 +228,13 @@ class IdentifierRules:
                 except ValueError:
                     continue
                 self.add(m.start(), m.end(), Kind.IP, 0.95, "rule:ip")
+        for m in SPOKEN_IP_RE.finditer(self.text):
+            dotted = ".".join(re.findall(r"\d+", m.group()))
+            try:
+                ipaddress.ip_address(dotted)
+            except ValueError:
+                continue
+            self.add(m.start(), m.end(), Kind.IP, 0.85, "rule:ip")
 
     def grouped_numbers(self) -> None:
         for m in GROUPED_RE.finditer(self.text):
@@ -236,6 +267,13 @@ class IdentifierRules:
             bare = token.lstrip("#")
             digits = sum(ch.isdigit() for ch in bare)
             letters = sum(ch.isalpha() for ch in bare)
+            if "/" in bare:
+                # "POL/2231/88" is a code; "25/100", "T12/L1" and "mg/kg" are not: a slash needs letters and a
+                # context word that names the identifier.
+                ctx = context_kind(self.text, m.start(), m.end())
+                if letters and digits >= 4 and ctx is not None and ctx[0] != Kind.ID:
+                    self.add(m.start(), m.end(), ctx[0], 0.85, "rule:code", ctx[1])
+                continue
             if UNIT_SUFFIX_RE.search(bare) and letters <= 5:
                 continue
             if re.fullmatch(r"(?:19|20)\d\d(?:-(?:19|20)?\d\d)?", bare):  # a year or a range of years
@@ -284,9 +322,22 @@ class IdentifierRules:
         for m in PHOTO_FILE_RE.finditer(self.text):
             self.add(m.start(), m.end(), Kind.PHOTO, 0.7, "rule:photo")
 
+    def plates(self) -> None:
+        for m in PLATE_RE.finditer(self.text):
+            group = "spoken" if m.group("spoken") else "plate"
+            plate = m.group(group)
+            compact = plate.replace(" ", "").replace("-", "")
+            if not (4 <= len(compact) <= 8 and re.search(r"\d", compact) and re.search(r"[A-Za-z]", compact)):
+                continue
+            # "registration" alone could be a clinician's; a vehicle word on the line makes it a plate.
+            line = self.text[self.text.rfind("\n", 0, m.start()) + 1 : m.start(group)]
+            if not re.search(r"plate", m.group(), re.I) and not PLATE_CONTEXT.search(line[-50:]):
+                continue
+            self.add(m.start(group), m.end(group), Kind.VEHICLE, 0.85, "rule:plate")
+
     def ages(self) -> None:
         for m in AGE_RE.finditer(self.text):
-            group = next(g for g in ("a", "b", "c", "d") if m.group(g))
+            group = next(g for g in ("a", "b", "c", "d", "e", "f") if m.group(g))
             self.add(m.start(group), m.end(group), Kind.AGE, 0.9, "rule:age")
 
 

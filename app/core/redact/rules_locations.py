@@ -9,6 +9,7 @@ import re
 from app.core.redact.base import Kind, Span
 from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.rules_dates import CALENDAR_WORDS
+from app.core.redact.spoken import ShadowText
 
 _CAP = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’.\-\u00C0-\u024F]*"
 _WORD = r"[^\W\d_][\w'’.\-]*"
@@ -57,6 +58,11 @@ WEAK_ADDRESS_CUE = re.compile(
     r"(?:\bis\s+at|\benter\s+on|\bstop\s+at|\barrived\s+at|\bit\s+is|\bhere\s+they\s+are|\bthe\s+same|"
     r"\bwe\s+are\s+at|\bit'?s\s+in|\bis\s+on)\s*[:\-]?\s*(?=\d{1,6}\s+[^\W\d])",
     re.IGNORECASE,
+)
+# British and Canadian postcodes: the space between the halves is required, which keeps TNM stages ("T2N1M0")
+# and lab codes out.
+POSTCODE_RE = re.compile(
+    r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s\d[ABCEGHJ-NPRSTV-Z]\d)\b"
 )
 CORNER_RE = re.compile(r"\bthe\s+corner\s+of\b", re.IGNORECASE)
 FACILITY_WORDS = (
@@ -134,56 +140,15 @@ GENERIC_PLACES = (
 
 ADDRESS_GLUE = frozenset({"and", "of", "the", "de", "del", "la", "le", "du"})
 # Words that start ordinary prose after an address: "...Elm Street, last seen in clinic".
-PROSE_WORDS = frozenset(
-    [
-        "seen",
-        "last",
-        "next",
-        "visited",
-        "found",
-        "treated",
-        "admitted",
-        "presented",
-        "arrived",
-        "returned",
-        "blocked",
-        "error",
-        "case",
-        "issue",
-        "concert",
-        "night",
-        "week",
-        "month",
-        "year",
-        "months",
-        "weeks",
-        "days",
-    ]
+_PROSE = (
+    "seen last next visited found treated admitted presented arrived returned blocked error case issue concert "
+    "night week month year months weeks days"
 )
+PROSE_WORDS = frozenset(_PROSE.split())
 
 
-FIELD_WORDS = frozenset(
-    [
-        "ssn",
-        "mrn",
-        "dob",
-        "phone",
-        "tel",
-        "fax",
-        "email",
-        "e-mail",
-        "mobile",
-        "cell",
-        "insurance",
-        "member",
-        "policy",
-        "account",
-        "dx",
-        "hx",
-        "pmh",
-        "hpi",
-    ]
-)
+_FIELDS = "ssn mrn dob phone tel fax email e-mail mobile cell insurance member policy account dx hx pmh hpi"
+FIELD_WORDS = frozenset(_FIELDS.split())
 # Lower-case dictation: "st marys hospital", "boston general hospital".
 FACILITY_LOWER = re.compile(
     r"\b(?P<name>(?:(?:st|saint|mount|mt)\.?\s+)?[a-z][a-z'’.-]+(?:\s+[a-z][a-z'’.-]+){0,2})\s+"
@@ -243,6 +208,8 @@ def find_locations(text: str, english: frozenset[str] = frozenset()) -> list[Spa
             strong_lines.add(text.count("\n", 0, m.start()))
     for m in CORNER_RE.finditer(text):
         spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.75, "rule:address", "ADDRESS"))
+    for m in POSTCODE_RE.finditer(text):
+        spans.append(_span(text, m.start(), m.end(), 0.8, "rule:postcode", "ADDRESS"))
     for m in CITY_STATE_ZIP.finditer(text):
         spans.append(_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
     for m in [*ADDRESS_CUE.finditer(text), *WEAK_ADDRESS_CUE.finditer(text)]:
@@ -265,6 +232,18 @@ def find_locations(text: str, english: frozenset[str] = frozenset()) -> list[Spa
     spans += _address_blocks(text, spans)
     spans += _facilities(text, english)
     return spans
+
+
+def find_spoken_addresses(shadow: ShadowText, english: frozenset[str] = frozenset()) -> list[Span]:
+    """Addresses whose house number was dictated ("lives at forty two oak lane"), found in the shadow text."""
+    if not shadow.changed:
+        return []
+    out: list[Span] = []
+    for span in find_locations(shadow.text, english):
+        a, b = shadow.to_original(span.start, span.end)
+        if span.source == "rule:address" and b > a:
+            out.append(span.moved(a, b, shadow.original[a:b]))
+    return out
 
 
 def _address_blocks(text: str, found: list[Span]) -> list[Span]:
@@ -321,10 +300,22 @@ def _town_line(line: str) -> bool:
     return all(t[0].isupper() or t.isdigit() or t == "nan" or t[0] == "(" for t in tokens)
 
 
+def _breaks_name(word: str) -> bool:
+    lower = word.lower()
+    return lower in FUNCTION_WORDS and lower not in ("of", "and", "the") and not word.isupper()
+
+
 def _facilities(text: str, english: frozenset[str]) -> list[Span]:
     spans: list[Span] = []
     for m in FACILITY_RE.finditer(text):
-        words = re.findall(r"[\w']+", m.group().lower())
+        start = m.start()
+        # Title Case prose ("Review In Clinic", "Seen At The Hospital"): a name does not run across a preposition.
+        cut = [w for w in re.finditer(r"[\w']+", m.group()[:-1]) if _breaks_name(w.group())]
+        if cut:
+            start = m.start() + cut[-1].end()
+        words = re.findall(r"[\w']+", text[start : m.end()].lower())
+        if len(words) < 2:
+            continue
         if all(w.strip("'s") in GENERIC_PLACES or w in FUNCTION_WORDS for w in words[:-1]) and len(words) <= 2:
             continue
         if words and words[0] in FUNCTION_WORDS:
@@ -334,7 +325,7 @@ def _facilities(text: str, english: frozenset[str]) -> list[Span]:
             continue  # "TM center"
         if all(re.fullmatch(rf"(?:{FACILITY_WORDS}|health|medical|surgery|special|care|unit)", w) for w in words):
             continue  # "Health Center", "Special Care Unit": a kind of place, not a particular one
-        spans.append(_span(text, m.start(), m.end(), 0.85, "rule:facility", "FACILITY"))
+        spans.append(_span(text, start, m.end(), 0.85, "rule:facility", "FACILITY"))
     for m in FACILITY_LOWER.finditer(text):
         words = m.group("name").split()
         # Keep only the words that name the place: a saint, or words no dictionary knows ("cedars sinai").

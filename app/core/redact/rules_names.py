@@ -27,6 +27,8 @@ RELATIVE_BEFORE = re.compile(
     r"\s*(?:,|is|was|named|called)?\s*$",
     re.IGNORECASE,
 )
+_PERSON_TITLES = frozenset({"doctor", "professor", "nurse", "mister", "missus"})
+_POSSESSIVE = re.compile(r"['’]s$|s['’]$", re.IGNORECASE)
 SPELLED_RE = re.compile(r"(?<![\w'])(?:[A-Za-z][\s.,-]{1,3}){2,}[A-Za-z](?![\w'])")
 SPELL_CUE = re.compile(r"(?:spell\w*|that's|that is|last name|first name|surname|name is|name's)\W*$", re.IGNORECASE)
 
@@ -84,12 +86,17 @@ class NameRules:
         self.spelled()
         return self.spans
 
-    def _name_like(self, w: Word, strict: bool) -> bool:
+    def _name_like(self, w: Word, strict: bool, title: str = "") -> bool:
         if w.norm in FUNCTION_WORDS or any(ch.isdigit() for ch in w.raw):
             return False
         if not self.lower:
             return w.titlecase
-        return not strict or self.names.is_name_word(w.norm)
+        # "doctor okonkwo": after a title, a word no list or dictionary knows is a name too ("doctor said" is not).
+        # Family titles ("father copd", "sister htn") are followed by abbreviations too often to count.
+        unknown = title in _PERSON_TITLES and len(w.norm) >= 4 and w.norm.replace("-", "").replace("'", "").isalpha()
+        unknown = unknown and not any(self.names.known_word(p) for p in re.split(r"[-']", w.norm) if p)
+        unknown = unknown and not w.norm.endswith(("ed", "ing"))  # "nurse triaged", "doctor auscultating"
+        return not strict or self.names.is_name_word(w.norm) or unknown
 
     def after_titles(self) -> None:
         for i, w in enumerate(self.words[:-1]):
@@ -106,8 +113,10 @@ class NameRules:
             strict = w.norm in TITLES_WORD  # "doctor said" is not a name; "doctor cruz" is
             j = i + 1
             last = -1
-            while j < len(self.words) and j <= i + 3 and self._name_like(self.words[j], strict and j == i + 1):
+            while j < len(self.words) and j <= i + 3 and self._name_like(self.words[j], strict and j == i + 1, w.norm):
                 last = j
+                if _POSSESSIVE.search(self.words[j].raw):
+                    break  # "mr o'sullivan's knee": the possessive ends the name
                 if not re.fullmatch(r"\.?\s+|\s*-\s*", self.gap(j)):
                     break
                 j += 1

@@ -12,7 +12,7 @@ import re
 from bisect import bisect_left
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.lexicon import NameLists
+from app.core.redact.lexicon import CLINICAL_HEADS, NameLists
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.rules_names import Word, name_label
 
@@ -29,7 +29,7 @@ MEDICAL_ENDINGS = re.compile(
     re.IGNORECASE,
 )
 MEDICATION_BEFORE = re.compile(
-    r"\b(?:take|takes|taking|took|start|started|starting|continue|continued|prescribed|prescribe|given|received|"
+    r"\b(?:taking|start|started|starting|continue|continued|prescribed|prescribe|given|received|"
     r"dose|doses|trial|switch|switched|stop|stopped|discontinue|discontinued|allergic|allergy|allergies|"
     r"tolerate|tolerated|mg|tablets?|drops|cream|ointment|inhaler|of|and|or|plus|with|including|includes|on)\W*$",
     re.IGNORECASE,
@@ -39,6 +39,14 @@ DOSE_AFTER = re.compile(
     r"tabs?\b|caps?\b|daily\b|bid\b|tid\b|qid\b|prn\b|xr\b|er\b)",
     re.I,
 )
+# Words before a drug: dosing verbs and units, near enough to belong to the same phrase.
+MEDICATION_CONTEXT = re.compile(
+    r"\b(?:take|takes|taking|took|start|started|starting|continue|continued|prescribed|prescribe|puffs?|tablets?|"
+    r"tabs?|capsules?|doses?|mg|mcg|ml|units|inhaler|allergic to|allergy to|stop|stopped|switched to|"
+    r"increase|increased|reduce|reduced|titrate|titrated|trial of|course of)\b[\w\s]{0,14}$",
+    re.IGNORECASE,
+)
+TRAVEL_BEFORE = re.compile(r"\b(?:to|from|in|at|near|into|visiting|via|moved|lives?)\s*$", re.IGNORECASE)
 PLACE_BEFORE = re.compile(
     r"\b(?:in|from|to|at|near|into|toward|towards|around|visiting|outside|of|via|where)\s*:?\s*$", re.IGNORECASE
 )
@@ -86,17 +94,24 @@ SUBJECT_VERBS = frozenset(
         "just",
     ]
 )
+# "her son rajesh", "my wife, Ingrid": a relative named right after the word for them.
+RELATIVES = (
+    r"wife|husband|son|daughter|mother|father|mum|mom|dad|brother|sister|partner|fianc[eé]e?|girlfriend|boyfriend|"
+    r"grandson|granddaughter|grandmother|grandfather|niece|nephew|aunt|uncle|cousin|carer|caregiver|neighbou?r"
+)
 NAME_CUE = re.compile(
     r"(?:\b(?:first|last|middle|maiden|full|sur|given|family|user|account|patient'?s?)?\s*"
     r"name(?:\s+(?:is|was|on the \w+))?|\bcalled|\bnamed|\bknown as|\bgoes by|\baka|\bi'?m|\bi am|\bthis is|"
     r"\bspeak (?:to|with)|\btalk(?:ed)? (?:to|with)|"
-    r"\bask for|\bfollow(?:ed)?[ -]up with|\bspoke (?:to|with)|\bdirected by|\bwritten by|\bsigned by|\bsaid)"
+    r"\bask for|\bfollow(?:ed)?[ -]up with|\bspoke (?:to|with)|\bdirected by|\bwritten by|\bsigned by|\bsaid|"
+    rf"\b(?:his|her|their|my|your|our)\s+(?:{RELATIVES})\s*,?)"
     r"\s*[:?]?\s*(?:\w+:\s*)?$",
     re.IGNORECASE,
 )
 # Any word that can end a name cue; the full cue is checked only after one of these.
 CUE_WORD = re.compile(
-    r"\b(?:name|is|was|called|named|as|by|aka|i'?m|am|this|to|with|for|said|account|\w+:)\b\W*", re.IGNORECASE
+    rf"\b(?:name|is|was|called|named|as|by|aka|i'?m|am|this|to|with|for|said|account|{RELATIVES}|\w+:)\b\W*",
+    re.IGNORECASE,
 )
 SPEAKER_LABEL = re.compile(r"^\s*>?\s*([A-Z][\w'’\-\u00C0-\u024F]*(?: [A-Z][\w'’\-\u00C0-\u024F]*)?)\s*:", re.MULTILINE)
 FIELD_LABELS = frozenset(
@@ -240,13 +255,22 @@ class ProperNounRules:
             first, last = i, i
             while first > 0 and self._joined(first - 1) and self._name_part(words[first - 1]):
                 first -= 1
-            while last + 1 < len(words) and self._joined(last) and self._name_part(words[last + 1]):
+            while first < i and self._opening_word(words[first]):
+                first += 1  # "Known Parkinson's", "Positive Babinski": the sentence's first word is not the name's
+            while (
+                last + 1 < len(words)
+                and self._joined(last)
+                and self._name_part(words[last + 1])
+                and words[last + 1].norm not in CLINICAL_HEADS
+            ):
                 last += 1
             start, end = words[first].start, words[last].end
             i = last + 1
             before = self.text[max(0, start - 30) : start]
-            if DOSE_AFTER.match(self.text[end : end + 12]) or (
-                MEDICATION_BEFORE.search(before[-14:]) and not (PLACE_BEFORE.search(before))
+            if (
+                DOSE_AFTER.match(self.text[end : end + 12])
+                or (MEDICATION_BEFORE.search(before[-14:]) and not (PLACE_BEFORE.search(before)))
+                or (MEDICATION_CONTEXT.search(before) and not TRAVEL_BEFORE.search(before))
             ):
                 continue
             if PLACE_BEFORE.search(before):
@@ -259,6 +283,11 @@ class ProperNounRules:
                 nxt = words[last + 1].norm if last + 1 < len(words) else ""
                 if nxt in SUBJECT_VERBS or self.text[end : end + 1] == "," or last > first:
                     self._add(start, end, Kind.NAME, 0.5)
+
+    def _opening_word(self, w: Word) -> bool:
+        return (
+            _sentence_start(self.text, w.start) and w.norm in self.names.english and not self.names.is_name_word(w.norm)
+        )
 
     def _joined(self, i: int) -> bool:
         gap = self.text[self.words[i].end : self.words[i + 1].start]
