@@ -80,16 +80,23 @@ def test_cancel_stops_between_chunks(speaker: PiperSpeaker) -> None:
 
 
 def test_speed_changes_the_length_of_speech(speaker: PiperSpeaker) -> None:
+    # Piper draws phoneme durations with noise, and the silence at each part's edges does not scale: on one short
+    # sentence at 1.5x the ratio ranged 0.70-0.80. A long sentence at 2x measures 0.64-0.66 (ideal 0.5).
+    text = (
+        "Take two tablets every morning with water, and come back to the clinic in two weeks "
+        "so that we can check your blood pressure again."
+    )
+
     def seconds() -> float:
-        return sum(c.duration_s for c in speaker.synthesize("Take two tablets every morning with water."))
+        return sum(c.duration_s for c in speaker.synthesize(text))
 
     normal = seconds()
-    speaker.speed = 1.5
+    speaker.speed = 2.0
     try:
         fast = seconds()
     finally:
         speaker.speed = 1.0
-    assert 0.55 < fast / normal < 0.8
+    assert 0.45 < fast / normal < 0.8
 
 
 class _PullStream:
