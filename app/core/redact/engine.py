@@ -17,7 +17,7 @@ from typing import Any
 from app.core.errors import CancelToken
 from app.core.logs import text_stats
 from app.core.redact.base import Kind, RedactionResult, Span
-from app.core.redact.known import known_name_words, near_name_mentions
+from app.core.redact.known import alias_misheard_names, known_name_words, near_name_mentions
 from app.core.redact.lexicon import Lexicon
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.ner import MODEL_NAME, NerFunction, chunks, load_spacy_ner
@@ -216,7 +216,10 @@ class SpacyRedactor:
         kept = filter_spans(trimmed, allow, protected, self.min_confidence)
         kept += self._propagate(text, words, kept, allow, protected)
         kept = [_with_postcode(text, s) for s in kept]
-        return merge_overlaps(text, kept)
+        merged = merge_overlaps(text, kept)
+        if pseudonyms is not None:
+            alias_misheard_names(merged, pseudonyms, self.lexicon.names.is_name_word)
+        return merged
 
     def _drop_leading_word(self, text: str, span: Span) -> Span:
         """'Call Jane Doe' -> 'Jane Doe': a capitalised ordinary word that opens the sentence is not the name's."""
@@ -307,10 +310,12 @@ class SpacyRedactor:
                         out.append(Span(a, b, entry.kind, text[a:b], 0.95, "known", entry.label))
             # A known name that the recogniser spelled a little wrong ("treadgol" for "Tredgold").
             owner = known_name_words(pseudonyms)
-            for a, b, target in near_name_mentions(text, owner, names.known_word):
+            for a, b, target in near_name_mentions(text, owner, names.known_word, names.is_name_word):
                 entry = pseudonyms.entries[owner[target]]
-                span = Span(a, b, Kind.NAME, text[a:b], 0.8, "known", entry.label)
-                pseudonyms.alias(entry.placeholder, span)
+                label = name_label(text, a, b)
+                span = Span(a, b, Kind.NAME, text[a:b], 0.8, "known", label)
+                if label == entry.label:  # "her son treadgol" is hidden too, but is not the patient
+                    pseudonyms.alias(entry.placeholder, span)
                 out.append(span)
         return out
 

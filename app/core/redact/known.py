@@ -13,8 +13,9 @@ from datetime import date
 from itertools import pairwise
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.name_match import close_spelling
+from app.core.redact.name_match import close_spelling, name_words, same_full_name
 from app.core.redact.pseudonyms import PseudonymMap
+from app.core.redact.rules_names import is_lowercase_text
 
 MIN_KNOWN_LETTERS = 6  # shorter names collide with ordinary words too easily
 
@@ -42,10 +43,14 @@ def seed_patient(
 
 
 def near_name_mentions(
-    text: str, name_words: Iterable[str], is_ordinary_word: Callable[[str], bool]
+    text: str,
+    name_words: Iterable[str],
+    is_ordinary_word: Callable[[str], bool],
+    is_real_name: Callable[[str], bool],
 ) -> list[tuple[int, int, str]]:
     """(start, end, matched known word) for words of `text`, alone or run together in pairs, spelled close to a
-    known name word (or to a known name written without spaces). Ordinary English words never match."""
+    known name word (or to a known name written without spaces). Ordinary English words never match, nor does
+    another real name ("Daniel" is not a misheard "Danielle")."""
     targets = {w.lower() for w in name_words if len(w) >= MIN_KNOWN_LETTERS and w.isalpha()}
     if not targets:
         return []
@@ -58,10 +63,11 @@ def near_name_mentions(
         for (a1, _b1, w1), (_a2, b2, w2) in pairwise(words)
         if len(w1) >= 3 and len(w2) >= 3 and not is_ordinary_word(w1) and not is_ordinary_word(w2)
     ]
+    cased = not is_lowercase_text(text)
     for start, end, word in candidates:
-        if word in targets or is_ordinary_word(word):
-            continue
-        target = next((t for t in targets if close_spelling(word, t)), None)
+        if word in targets or is_ordinary_word(word) or (cased and not text[start].isupper()):
+            continue  # in text with capitals, a lower-case word ("her carer") is not a misheard name
+        target = next((t for t in targets if close_spelling(word, t) and not _both_real(word, t, is_real_name)), None)
         if target is not None:
             found.append((start, end, target))
     return found
@@ -78,3 +84,22 @@ def known_name_words(pseudonyms: PseudonymMap) -> dict[str, str]:
         for word in [*parts, "".join(parts)]:
             out.setdefault(word, entry.placeholder)
     return out
+
+
+def _both_real(a: str, b: str, is_real_name: Callable[[str], bool]) -> bool:
+    return is_real_name(a) and is_real_name(b)
+
+
+def alias_misheard_names(spans: Iterable[Span], pseudonyms: PseudonymMap, is_real_name: Callable[[str], bool]) -> None:
+    """Give a detected full name the placeholder of a known person it is a misheard form of ("Margaret Hallaway"
+    for the patient "Margaret Holloway"), when the words around it give it the same role: a name after "her son"
+    or "Dr" is never folded into the patient."""
+    for span in spans:
+        if span.kind != Kind.NAME or pseudonyms.find(span) is not None:
+            continue
+        mine = name_words(span.text)
+        for entry, surface in pseudonyms.known_surfaces():
+            same_role = entry.kind == Kind.NAME and entry.label == span.label
+            if same_role and same_full_name(mine, name_words(surface), is_real_name):
+                pseudonyms.alias(entry.placeholder, span)
+                break

@@ -1,15 +1,17 @@
 """When two spellings are one person's name: the recogniser's near-misses of a name the encounter already knows.
 
-Whisper hears "Margaret Holloway" as "Margret Holloway", "Margaret Hallaway" or "Margaret Hollow Way" depending on
-the CPU it decodes on; each is still the patient, and must get the patient's placeholder (and show the record's
-spelling when the answer is re-identified). Two full names are compared word by word, so "John Holloway" (the
-husband) stays a different person from "Margaret Holloway".
+Whisper hears "Margaret Holloway" as "Margaret Hallaway" or "Margaret Hollow Way" depending on the CPU it decodes
+on; each is still the patient, and must get the patient's placeholder (and show the record's spelling when the
+answer is re-identified). Merging two different people is worse than missing a merge: the model would give the
+patient a relative's illness, and the doctor would read the wrong name. So two full names are compared word by
+word ("John Holloway", the husband, is someone else), and two words that are both real names ("Daniel" and
+"Danielle", "Harris" and "Harrison") are never taken for one misheard name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from difflib import SequenceMatcher
 
 from app.core.redact.rules_names import spelled_key
@@ -57,30 +59,40 @@ def _with_one_split_joined(words: Sequence[str]) -> Iterator[list[str]]:
         yield [*words[:i], words[i] + words[i + 1], *words[i + 2 :]]
 
 
-def _paired(shorter: list[str], longer: list[str]) -> bool:
-    """Every word of `shorter` has its own counterpart in `longer`, and at least one pair is a close spelling."""
+def misheard_as(word: str, known: str, is_real_name: Callable[[str], bool]) -> bool:
+    """`word` can be the recogniser's spelling of the name word `known`: the same, or close in spelling or sound
+    and not itself another real name."""
+    if word == known:
+        return True
+    if is_real_name(word) and is_real_name(known):
+        return False
+    return close_spelling(word, known) or sounds_alike(word, known)
+
+
+def _paired(shorter: list[str], longer: list[str], is_real_name: Callable[[str], bool]) -> bool:
+    """Every word of `shorter` has its own counterpart in `longer`, and at least one pair is spelled the same."""
     free = list(longer)
     anchored = False
     for word in shorter:
-        match = next((w for w in free if close_spelling(word, w)), None)
+        match = next((w for w in free if w == word), None)
         if match is not None:
             anchored = True
         else:
-            match = next((w for w in free if sounds_alike(word, w)), None)
+            match = next((w for w in free if misheard_as(word, w, is_real_name)), None)
             if match is None:
                 return False
         free.remove(match)
     return anchored
 
 
-def same_full_name(a: Sequence[str], b: Sequence[str]) -> bool:
-    """Two names of two or more words each (from `name_words`) name the same person, allowing for misspelled
-    words, a middle name on one side only, and a word the recogniser split in two."""
-    if len(a) < 2 or len(b) < 2:
-        return False
+def same_full_name(a: Sequence[str], b: Sequence[str], is_real_name: Callable[[str], bool]) -> bool:
+    """Two names of two or more words each (from `name_words`) name the same person, allowing for misheard words
+    (one word at least must be spelled the same), a middle name on one side only, and a word split in two."""
+    if len(a) < 2 or len(b) < 2 or not set(a) & set(b):
+        return False  # no word spelled the same: cheap to rule out, and most pairs of names end here
     for left in _with_one_split_joined(a):
         for right in _with_one_split_joined(b):
             shorter, longer = sorted((left, right), key=len)
-            if len(shorter) >= 2 and _paired(shorter, longer):
+            if len(shorter) >= 2 and _paired(shorter, longer, is_real_name):
                 return True
     return False

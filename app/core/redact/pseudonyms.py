@@ -17,7 +17,6 @@ from datetime import date
 
 from app.core.errors import InputError
 from app.core.redact.base import Kind, PlacedSpan, RedactionResult, Span
-from app.core.redact.name_match import close_spelling, name_words, same_full_name
 from app.core.redact.rules_dates import parse_date
 from app.core.redact.rules_names import spelled_key
 from app.core.redact.spans import merge_overlaps
@@ -100,24 +99,23 @@ class PseudonymMap:
         if span.text not in entry.surfaces:
             entry.surfaces.append(span.text)
 
+    def find(self, span: Span) -> str | None:
+        """The placeholder `span` already has (same key, or a part of a known name), without assigning one."""
+        key, _ = identity_key(span, self.reference_date)
+        return self._by_key.get((span.kind, key)) or self._partial_name(span, key)
+
     def _partial_name(self, span: Span, key: str) -> str | None:
-        """One person's name in another form: "Smith" after "John Smith" (or the reverse), "Margret" or
-        "Margaret Hallaway" after "Margaret Holloway". A different given name is a different person."""
+        """'Smith' after 'John Smith' (or the reverse) is the same person. Misheard spellings are matched by the
+        redactor, which knows which words are real names (`known.alias_misheard_names`)."""
         if span.kind != Kind.NAME or len(key) < 3:
             return None
-        mine = name_words(span.text)
-        words = {w for w in mine if len(w) >= 3}
+        words = {spelled_key(w) for w in span.text.split() if len(spelled_key(w)) >= 3}
         for entry in self.entries.values():
             if entry.kind != Kind.NAME:
                 continue
             for surface in entry.surfaces:
-                their_words = name_words(surface)
-                theirs = {w for w in their_words if len(w) >= 3}
+                theirs = {spelled_key(w) for w in surface.split() if len(spelled_key(w)) >= 3}
                 if key in theirs or (words & theirs and (len(words) == 1 or len(theirs) == 1)):
-                    return entry.placeholder
-                if len(words) == 1 and any(close_spelling(key, w) for w in theirs):
-                    return entry.placeholder
-                if same_full_name(mine, their_words):
                     return entry.placeholder
         return None
 
