@@ -20,6 +20,7 @@ from app.core.gpu.llamacpp_log import (
     parse_device_lines,
     parse_offload,
     parse_system_info,
+    weights_on_gpu,
 )
 from app.core.gpu.p2p import combine_with_topology, p2p_from_kernel_config, parse_kernel_config
 from app.core.gpu.rocminfo import parse_rocminfo
@@ -653,6 +654,13 @@ GARBAGE = [
     "GPU: 0\n    VRAM:\n        SIZE: lots MB\n",
     "offloaded 99/ layers to GPU\n ROCm0 model buffer size = x MiB",
     "x" * 100_000,
+    # int() refuses strings of over 4,300 digits, and json recurses per nesting level.
+    '[{"gpu": 0, "vram": {"size": {"value": ' + "9" * 5000 + "}}}]",
+    '{"card0": {"VRAM Total Memory (B)": ' + "9" * 5000 + "}}",
+    "GPU[0] : VRAM Total Memory (B): " + "9" * 5000,
+    "offloaded " + "9" * 5000 + "/3 layers to GPU",
+    "[" * 5000 + "]" * 5000,
+    '{"gpu_data": ' * 3000,
 ]
 
 
@@ -669,6 +677,7 @@ def test_no_parser_raises_on_garbage(text: str) -> None:
     found_device_count(text)
     explain_failure(text)
     parse_offload(text)
+    weights_on_gpu(text)
     parse_system_info(text)
     parse_kernel_config(text)
     parse_card(0, {"vendor": text, "mem_info_vram_total": text})

@@ -171,23 +171,27 @@ def test_settings_reach_llama_unchanged(tiny_path: Path) -> None:
 
 
 def test_placement_is_what_llama_cpp_reports_not_what_was_asked(tiny_path: Path) -> None:
-    # A HIP build that finds no usable GPU loads on the CPU without failing, and says so only in its log.
-    from app.core.llm import native
-
+    # Every layer asked for, on this CPU build: llama.cpp loads on the CPU without failing, as a HIP build does
+    # when it finds no usable GPU. The plan (and so the status bar) must say CPU.
     settings = Settings()
     settings.gpu.n_gpu_layers = "all"
-
-    def gpu_build_without_a_gpu(**kwargs: Any) -> Any:
-        native._on_native_log(2, b"load_tensors: offloaded 0/3 layers to GPU\n", None)  # the log seam
-        return llama_cpp.Llama(**kwargs)
-
-    model = LocalLlm(settings, tiny_path.parent, model=str(tiny_path), llama_factory=gpu_build_without_a_gpu)
+    model = LocalLlm(settings, tiny_path.parent, model=str(tiny_path))
     try:
         list(model.load())
         plan = model.offload_plan
     finally:
         model.close()
-    assert plan is not None and plan.n_gpu_layers == 0 and "offloaded only 0/3 layers" in plan.reason
+    assert plan is not None and plan.n_gpu_layers == 0 and "every layer on the CPU" in plan.reason
+
+
+def test_where_the_weights_went_is_read_from_the_load_log() -> None:
+    from app.core.gpu.llamacpp_log import weights_on_gpu
+
+    two_cards = "llm_load_tensors:      ROCm0 buffer size = 16228.09 MiB\nllm_load_tensors:  CPU buffer size = 85.9 MiB"
+    assert weights_on_gpu(two_cards) is True
+    assert weights_on_gpu("load_tensors:   ROCm1 model buffer size =  1024.00 MiB") is True
+    assert weights_on_gpu("load_tensors:   CPU_Mapped model buffer size =    92.10 MiB") is False
+    assert weights_on_gpu("llama_kv_cache:      ROCm0 KV buffer size =     5.62 MiB") is None  # not weights
 
 
 @pytest.mark.parametrize("kind", ["truncated", "garbage", "not_gguf"])

@@ -140,7 +140,7 @@ def parse_json(text: str) -> list[DeviceReading]:
     for match in re.finditer(r"(?m)^\s*([\[{])", text):
         try:
             data, _ = decoder.raw_decode(text, match.start(1))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; nesting can be absurd
             continue
         if isinstance(data, dict):
             data = data.get("gpu_data", [])

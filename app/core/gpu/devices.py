@@ -100,6 +100,7 @@ class GpuDevice:
 
 
 # Colour codes from a terminal or a coloured log, and the cursor/erase sequences some tools print.
+_ABSURD_NUMBER = re.compile(r"\d{31,}")
 _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
 
@@ -107,6 +108,8 @@ def clean_text(text: str) -> str:
     """Tool output as the parsers expect it: no ANSI colour codes, no NULs, '\n' line ends (Windows and pasted
     outputs have CRLF; a bare CR from progress output ends a line too)."""
     text = _ANSI_ESCAPE.sub("", text).replace("\x00", "")
+    # No real quantity has 31 digits, and int() refuses a string of over 4,300: drop such runs rather than raise.
+    text = _ABSURD_NUMBER.sub("", text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -127,7 +130,7 @@ def parse_int(text: str | None) -> int | None:
     if text is None:
         return None
     text = text.strip()
-    match = re.match(r"^(0[xX][0-9a-fA-F]+|\d+)", text)
+    match = re.match(r"^(0[xX][0-9a-fA-F]{1,30}|\d{1,30})", text)
     if not match:
         return None
     return int(match.group(1), 0)

@@ -133,6 +133,28 @@ def explain_failure(text: str) -> str | None:
     return None
 
 
+# Where the weights went: "load_tensors: ROCm0 model buffer size = 16228.09 MiB", "CPU_Mapped model buffer size",
+# and before 2025 "llm_load_tensors: ROCm0 buffer size = ...". KV, compute and output buffers are not weights.
+_WEIGHTS = re.compile(
+    r"(?:(?:llm_)?load_tensors:\s+(\w+) (?:model )?buffer size|\b(\w+) model buffer size)\s*=\s*(\d{1,9}(?:\.\d+)?) MiB"
+)
+_GPU_BUFFER = re.compile(r"(?:ROCm|CUDA|HIP|Vulkan|SYCL)\d+")
+
+
+def weight_buffers(text: str) -> dict[str, float]:
+    """MiB of model weights per buffer (`ROCm0`, `CPU_Mapped`...) in a llama.cpp load log."""
+    found: dict[str, float] = {}
+    for match in _WEIGHTS.finditer(clean_text(text)):
+        found[match.group(1) or match.group(2)] = float(match.group(3))
+    return found
+
+
+def weights_on_gpu(text: str) -> bool | None:
+    """Whether a load put any weights on a GPU; None when the log names no weight buffer."""
+    buffers = weight_buffers(text)
+    return any(_GPU_BUFFER.fullmatch(name) for name in buffers) if buffers else None
+
+
 def parse_offload(text: str) -> Offload | None:
     """The last `offloaded N/M layers to GPU` in the log (a reload prints it again), or None."""
     text = clean_text(text)

@@ -96,7 +96,7 @@ def parse_json(text: str) -> list[DeviceReading]:
     for start in starts:
         try:
             data, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; nesting can be absurd
             continue
         cards = _json_cards(data)
         if cards:

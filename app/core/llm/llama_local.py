@@ -164,7 +164,7 @@ class LocalLlm:
         except (ValueError, RuntimeError, OSError, MemoryError) as exc:
             raise model_load_error(path, self._model_ref, plan, exc) from None
         llama.verbose = False  # no per-call prints ("prefix-match hit", timing tables) during generation
-        plan = as_reported(plan, native.reported_offload())
+        plan = as_reported(plan, native.loaded_on_gpu())
         if "tokenizer.chat_template" not in (getattr(llama, "metadata", None) or {}):
             log.warning("the model has no chat template in its metadata: using ChatML")
             llama.chat_format = "chatml"

@@ -16,7 +16,6 @@ from typing import Any
 
 from app.core.config import GpuSettings
 from app.core.errors import AppError, ModelError
-from app.core.gpu.llamacpp_log import Offload
 
 log = logging.getLogger(__name__)
 
@@ -130,18 +129,11 @@ def llama_kwargs(model_path: Path, gpu: GpuSettings, plan: OffloadPlan) -> dict[
     return kwargs
 
 
-def as_reported(plan: OffloadPlan, reported: Offload | None) -> OffloadPlan:
-    """The plan corrected by what llama.cpp says it offloaded. A HIP build that finds no usable GPU (a container
-    without /dev/kfd, a wrong HIP_VISIBLE_DEVICES) loads everything on the CPU without failing; the status bar and
-    logs must then say CPU, not the layers that were asked for."""
-    if reported is None:
+def as_reported(plan: OffloadPlan, on_gpu: bool | None) -> OffloadPlan:
+    """The plan corrected by where llama.cpp says the weights went. A CPU build, or a HIP build that finds no usable
+    GPU (a container without /dev/kfd, a wrong HIP_VISIBLE_DEVICES), loads everything on the CPU without failing
+    when layers are asked for; the status bar and logs must then say CPU, not the layers that were asked for."""
+    if on_gpu is not False or plan.n_gpu_layers == 0:
         return plan
-    asked = reported.total if plan.n_gpu_layers < 0 else min(plan.n_gpu_layers, reported.total)
-    if reported.offloaded == asked:
-        return plan
-    log.warning("llama.cpp offloaded %d of %d layers; %d were asked for", reported.offloaded, reported.total, asked)
-    return replace(
-        plan,
-        n_gpu_layers=reported.offloaded,
-        reason=f"{plan.reason}; llama.cpp offloaded only {reported.offloaded}/{reported.total} layers",
-    )
+    log.warning("GPU layers were asked for, but llama.cpp put every weight on the CPU")
+    return replace(plan, n_gpu_layers=0, reason=f"{plan.reason}; but llama.cpp put every layer on the CPU")

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from app.core.config import GpuSettings
 from app.core.errors import EngineUnavailable
 from app.core.gpu.environment import apply_rocm_environment
-from app.core.gpu.llamacpp_log import Offload, parse_offload
+from app.core.gpu.llamacpp_log import weights_on_gpu
 
 log = logging.getLogger("app.llm.native")
 
@@ -45,12 +45,12 @@ _recent: collections.deque[tuple[int, str]] = collections.deque(maxlen=40)
 _recent_lock = threading.Lock()
 _last_level = logging.DEBUG
 _callback_ref: Any = None  # the ctypes callback must stay alive as long as llama.cpp may call it
-# GPU builds print "offloaded N/M layers to GPU" mid-load, followed by more lines than `_recent` keeps.
-_offload_line = ""
+# The lines saying where the weights went, printed mid-load and followed by more lines than `_recent` keeps.
+_weight_lines: list[str] = []
 
 
 def _on_native_log(level: int, text: bytes | None, _user_data: Any) -> None:
-    global _last_level, _offload_line
+    global _last_level
     if not text:
         return
     line = text.decode("utf-8", errors="replace").rstrip("\n")
@@ -58,8 +58,8 @@ def _on_native_log(level: int, text: bytes | None, _user_data: Any) -> None:
     _last_level = py_level
     with _recent_lock:
         _recent.append((py_level, line))
-        if "layers to GPU" in line:
-            _offload_line = line
+        if "buffer size" in line and ("load_tensors" in line or "model buffer" in line):
+            _weight_lines.append(line)
     log.debug("%s", line)
 
 
@@ -71,17 +71,17 @@ def recent_errors(limit: int = 5) -> list[str]:
 
 
 def clear_recent() -> None:
-    global _offload_line
     with _recent_lock:
         _recent.clear()
-        _offload_line = ""
+        _weight_lines.clear()
 
 
-def reported_offload() -> Offload | None:
-    """What the last load really put on the GPUs, as llama.cpp said it (GPU builds only; None otherwise)."""
+def loaded_on_gpu() -> bool | None:
+    """Whether the last load put weights on a GPU, as llama.cpp's log says (None: it did not say). The process has
+    one log callback: call between `clear_recent()` and the next load, from the thread that loaded."""
     with _recent_lock:
-        line = _offload_line
-    return parse_offload(line) if line else None
+        text = "\n".join(_weight_lines)
+    return weights_on_gpu(text)
 
 
 def load_failure_reason() -> str:
