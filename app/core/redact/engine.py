@@ -204,11 +204,10 @@ class SpacyRedactor:
         norm_words = [(w.start, w.end, w.norm) for w in words]
         protected = self.lexicon.protected_ranges(text, norm_words)
         allow = [(h.start, h.end) for h in self.lexicon.allow.find(text, norm_words)] if self.lexicon.allow else []
-        english = self.lexicon.names.english
         trimmed = [
             t
             for s in trimmed
-            if (t := outside_protected(text, s, protected, english)) is not None
+            if (t := outside_protected(text, s, protected, self.lexicon.names)) is not None
             and not eponym_before_head(text, t, self.lexicon.names)
         ]
         if is_lowercase_text(text):

@@ -19,7 +19,21 @@ from app.core.redact.base import Kind
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 POSSESSIVE_RE = re.compile(r"['’]s?$", re.IGNORECASE)
 
+# Endings of drug stems (USAN) and medical terms: a capitalised "Lisinopril" or "Cholecystectomy" is no name.
+MEDICAL_ENDINGS = re.compile(
+    r"(?:pril|sartan|olol|alol|dipine|statin|mab|nib|tinib|ciclib|parib|azole|cillin|mycin|micin|floxacin|oxacin|"
+    r"cycline|tidine|prazole|triptan|gliptin|gliflozin|glitazone|parin|xaban|gatran|semide|thiazide|apine|idone|"
+    r"azepam|zolam|barbital|caine|sone|olone|vir|terol|sonide|tropium|lukast|fenac|profen|vudine|setron|dronate|"
+    r"glutide|relin|lutamide|platin|rubicin|taxel|mustine|trexate|afil|osin|zosin|erone|estradiol|gestrel|dopa|"
+    r"pramine|triptyline|oxetine|alopram|faxine|azine|peridol|amine|itis|osis|emia|aemia|ectomy|otomy|ostomy|"
+    r"plasty|scopy|graphy|gram|pathy|algia|oma|ase|plegia|paresis|penia|cytosis|uria|rrhea|rrhoea|rrhage|trophy|"
+    r"megaly|lysis|coccus|cocci|monas|bacter|bacillus|plasma|virus|arin|ide|ate|ium|ol|ine|yl|one|sis|ary|ic|al|"
+    r"ous|ive|ar|ae|ia)$",
+    re.IGNORECASE,
+)
 # Words after an eponym that make it a clinical term ("Wilson disease", "Bell's palsy", "Foley catheter").
+# Words that follow names in ordinary sentences too ("line", "mask", "effect": "Called Adebayo mask fitting") are
+# not here: their eponymous terms are listed whole in clinical_terms.txt ("Hickman line", "Venturi mask").
 CLINICAL_HEADS = frozenset(
     [
         "disease",
@@ -124,8 +138,6 @@ CLINICAL_HEADS = frozenset(
         "virus",
         "impingement",
         "frame",
-        "line",
-        "mask",
         "needle",
         "collar",
         "bag",
@@ -135,7 +147,6 @@ CLINICAL_HEADS = frozenset(
         "pessary",
         "stocking",
         "stockings",
-        "effect",
         "visual",
         "i",
         "ii",

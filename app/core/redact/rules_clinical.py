@@ -15,11 +15,69 @@ from __future__ import annotations
 import re
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.lexicon import CLINICAL_HEADS, NameLists
+from app.core.redact.lexicon import CLINICAL_HEADS, MEDICAL_ENDINGS, NameLists
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.rules_names import Word
-from app.core.redact.rules_proper import DOSE_AFTER, MEDICATION_CONTEXT, TRAVEL_BEFORE
 from app.core.redact.spans import WEAK_SOURCES
+
+MEDICATION_BEFORE = re.compile(
+    r"\b(?:taking|start|started|starting|continue|continued|prescribed|prescribe|given|received|"
+    r"dose|doses|trial|switch|switched|stop|stopped|discontinue|discontinued|allergic|allergy|allergies|"
+    r"tolerate|tolerated|mg|tablets?|drops|cream|ointment|inhaler|of|and|or|plus|with|including|includes|on)\W*$",
+    re.IGNORECASE,
+)
+DOSE_AFTER = re.compile(
+    r"^\W{0,2}(?:\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|units?|iu|%|tabs?|tablets?|puffs?|drops?)\b|mg\b|mcg\b|tablets?\b|"
+    r"tabs?\b|caps?\b|daily\b|bid\b|tid\b|qid\b|prn\b|xr\b|er\b)",
+    re.I,
+)
+# Words before a drug: dosing verbs and units, near enough to belong to the same phrase.
+MEDICATION_CONTEXT = re.compile(
+    r"\b(?:take|takes|taking|took|start|started|starting|continue|continued|prescribed|prescribe|puffs?|tablets?|"
+    r"tabs?|capsules?|doses?|mg|mcg|ml|units|inhaler|allergic to|allergy to|stop|stopped|switched to|"
+    r"increase|increased|reduce|reduced|titrate|titrated|trial of|course of)\b[\w\s]{0,14}$",
+    re.IGNORECASE,
+)
+# Forms that follow only a drug's name: "Ventolin inhaler", "Fucidin cream".
+FORM_AFTER = re.compile(
+    r"^\W{0,2}(?:inhalers?|puffs?|drops?|creams?|ointments?|gels?|patch(?:es)?|sprays?|injections?|syrups?|"
+    r"solution|suspension|elixir|nebs?|pens?|capsules?|sachets?|suppositor(?:y|ies)|infusion)\b",
+    re.IGNORECASE,
+)
+# A dose a few words on: "titrate Zonegran up to 200 mg", "increase Keppra to 750 mg".
+DOSE_NEAR = re.compile(
+    r"^(?:\s+(?:up|down|to|from|by|at|back|\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|units?|iu)?)){0,4}?\s+"
+    r"\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|iu)\b",
+    re.IGNORECASE,
+)
+# Words that only a drug follows: a unit or form ("2 puffs of Ventolin"), an allergy, a course, a verb of
+# prescribing right before the word ("continue Ventolin").
+DRUG_BEFORE = re.compile(
+    r"\b(?:puffs?|tablets?|tabs?|capsules?|doses?|mg|mcg|ml|units|inhaler|allergic to|allergy to|allergies to|"
+    r"switched to|trial of|course of|continue|continued|continuing|taking|prescribed|prescribe|restart|restarted|"
+    r"discontinue|discontinued|stop|stopped)\s+(?:of\s+)?$",
+    re.IGNORECASE,
+)
+TRAVEL_BEFORE = re.compile(r"\b(?:to|from|in|at|near|into|visiting|via|moved|lives?)\s*$", re.IGNORECASE)
+
+
+def drug_in_context(text: str, start: int, end: int) -> bool:
+    """'continue Ventolin', 'allergic to Augmentin', 'started Zestoretic 20 mg': a capitalised word used as a drug.
+    A dosing verb alone ("took Ngozi to theatre", "reduced Chukwuma's insulin") takes people as objects too: it
+    counts only for a word with a drug's ending, and never for a possessive."""
+    if re.match(r"['’]s?\b", text[end : end + 2]) or re.search(r"['’]s?$", text[start:end]):
+        return False
+    if DOSE_AFTER.match(text[end : end + 12]) or FORM_AFTER.match(text[end : end + 16]):
+        return True
+    before = text[max(0, start - 30) : start]
+    if TRAVEL_BEFORE.search(before):
+        return False
+    if DRUG_BEFORE.search(before):
+        return True
+    if not MEDICATION_CONTEXT.search(before):
+        return False
+    return bool(MEDICAL_ENDINGS.search(text[start:end]) or DOSE_NEAR.match(text[end : end + 40]))
+
 
 # Head words that also follow a person's name in ordinary notes ("Maria positive for flu", "Jones II").
 _NOT_EPONYM_HEADS = frozenset(
@@ -28,6 +86,8 @@ _NOT_EPONYM_HEADS = frozenset(
 )  # fmt: skip
 EPONYM_HEADS = CLINICAL_HEADS - _NOT_EPONYM_HEADS
 _TITLE_BEFORE = re.compile(r"\b(?:" + "|".join(sorted(TITLES_ABBREV | TITLES_WORD)) + r")\.?\s*$", re.IGNORECASE)
+
+
 _HEAD_AFTER = re.compile(r"^(?:['’]s?)?[\s-]+([A-Za-z]+)")
 
 
@@ -44,18 +104,22 @@ def eponym_before_head(text: str, span: Span, names: NameLists) -> bool:
     return not any(w in names.first for w in words)  # eponyms are family names: "Maria positive" is a patient
 
 
-def outside_protected(text: str, span: Span, protected: list[tuple[int, int]], english: frozenset[str]) -> Span | None:
-    """A weak span that runs into a clinical term keeps the part outside it, if that part is not ordinary words."""
+def outside_protected(text: str, span: Span, protected: list[tuple[int, int]], names: NameLists) -> Span | None:
+    """A weak span that runs into a clinical term keeps the part outside it, if that part is not ordinary words
+    (the name lists tell "Carol" the first name from the carol)."""
     if span.source not in WEAK_SOURCES or span.kind != Kind.NAME:
         return span  # a facility keeps its department words: "Houston Oncology Center"
     for a, b in protected:
         if a < span.end and span.start < b and not (a <= span.start and span.end <= b):
             pieces = [(span.start, a), (b, span.end)]
             rest = [(x, y) for x, y in pieces if y > x and re.search(r"[^\W\d_]{2,}", text[x:y])]
+            named = _first_name_before(text, span, a, b, names)
+            if named is not None:
+                return named
             for x, y in rest:
                 # What is left must hold a word that could be a name: not English, not an abbreviation ("DS").
-                words = [w for w in re.findall(r"[^\W\d_]+", text[x:y]) if len(w) >= 3 and not w.isupper()]
-                if any(w.lower() not in english and w.lower() not in FUNCTION_WORDS for w in words):
+                found = [w for w in re.findall(r"[^\W\d_]+", text[x:y]) if len(w) >= 3 and not w.isupper()]
+                if any(w.lower() not in names.english and w.lower() not in FUNCTION_WORDS for w in found):
                     m = re.search(r"[^\W_].*[^\W_]|[^\W_]", text[x:y])
                     if m:
                         return span.moved(x + m.start(), x + m.end(), text[x + m.start() : x + m.end()])
@@ -63,14 +127,24 @@ def outside_protected(text: str, span: Span, protected: list[tuple[int, int]], e
     return span
 
 
+def _first_name_before(text: str, span: Span, a: int, b: int, names: NameLists) -> Span | None:
+    """'Carol Crohn attends', 'Peter Paget attends': a first name before an eponym makes the whole a person's name,
+    unless the eponym is used as a term ("Peter Paget's disease" keeps only "Peter")."""
+    m = re.match(r"[^\W\d_]+", span.text)
+    if a <= span.start or m is None or not m.group()[:1].isupper() or not names.is_first(m.group().lower()):
+        return None
+    used_as_term = re.match(r"['’]s?\b|[\s-]+([A-Za-z]+)", text[b : b + 30])
+    if used_as_term and (used_as_term.group(1) is None or used_as_term.group(1).lower() in CLINICAL_HEADS):
+        if m.group().lower() not in names.first:
+            return None
+        end = span.start + len(text[span.start : a].rstrip())
+        return span.moved(span.start, end, text[span.start : end])
+    return span
+
+
 def drug_not_place(text: str, start: int, end: int) -> bool:
-    """'2 puffs of Ventolin', 'started Zestoretic 20 mg': a one-word 'place' that sits where a drug does."""
-    if " " in text[start:end]:
-        return False
-    if DOSE_AFTER.match(text[end : end + 12]):
-        return True
-    before = text[max(0, start - 30) : start]
-    return bool(MEDICATION_CONTEXT.search(before)) and not TRAVEL_BEFORE.search(before)
+    """'2 puffs of Ventolin', 'started Zestoretic 20 mg': a one-word 'place' (or person) that sits where a drug does."""
+    return " " not in text[start:end] and drug_in_context(text, start, end)
 
 
 def widen_lowercase_names(text: str, words: list[Word], spans: list[Span], names: NameLists) -> list[Span]:

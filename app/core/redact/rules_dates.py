@@ -68,9 +68,19 @@ DATE_PATTERNS: list[tuple[re.Pattern[str], float]] = [
         ),
         0.9,
     ),
-    # 07/2025, 3-2021: a month and a year (the four-digit year keeps fractions and ratios out)
-    (re.compile(r"(?<![\d/.,-])(?P<mon>0?[1-9]|1[0-2])[/-](?P<year>(?:19|20)\d\d)(?![\d/-]|\.\d)"), 0.8),
+    # 07/2025, 3-2021: a month and a year (the four-digit year keeps most fractions and ratios out)
+    (MONTH_YEAR := re.compile(r"(?<![\d/.,-])(?P<mon>0?[1-9]|1[0-2])[/-](?P<year>(?:19|20)\d\d)(?![\d/-]|\.\d)"), 0.8),
 ]
+# What makes "1-2000" or "1/2048" a dose, a range or a ratio: a unit or a count after it, a ratio word before it.
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:ml|mls|l|units?|iu|mg|mcg|micrograms?|milligrams?|g|grams?|kg|mmol|meq|risk|chance|odds|dilution|"
+    r"copies|cells|births|live\s+births|people|patients|pregnancies|per|/|%)\b",
+    re.IGNORECASE,
+)
+_RATIO_BEFORE = re.compile(
+    r"\b(?:risk|titres?|titers?|dilutions?|chance|odds|ratio|incidence|prevalence|probability)\b(?:\W+\w+){0,2}\W*$",
+    re.IGNORECASE,
+)
 # 8/10 without a year: only after a word that announces a date.
 SHORT_NUMERIC = re.compile(
     r"\b(?:on|dated|since|from|until|till|by|dob|born|seen|of)\s*:?\s*(?P<a>[01]?\d)/(?P<b>[0-3]?\d)(?![\d/])", re.I
@@ -138,6 +148,14 @@ def _parts(m: re.Match[str]) -> DateParts | None:
     return DateParts(_year(groups.get("year")), month, day)
 
 
+def _quantity_not_month(text: str, m: re.Match[str]) -> bool:
+    """'1-2000 units', 'Rh 1/2000 risk', 'Titre 1/2048': a dose or a ratio shaped like a month and a year."""
+    year = int(m.group("year"))
+    if year > date.today().year + 1 or _QUANTITY_AFTER.match(text, m.end()):
+        return True
+    return int(m.group("mon")) == 1 and bool(_RATIO_BEFORE.search(text[max(0, m.start() - 40) : m.start()]))
+
+
 def find_dates(shadow: ShadowText) -> list[Span]:
     text = shadow.text
     found: list[tuple[int, int, float]] = []
@@ -149,7 +167,7 @@ def find_dates(shadow: ShadowText) -> list[Span]:
 
     for regex, confidence in DATE_PATTERNS:
         for m in regex.finditer(text):
-            if _parts(m) is None:
+            if _parts(m) is None or (regex is MONTH_YEAR and _quantity_not_month(text, m)):
                 continue
             mon = (m.groupdict().get("mon") or "").lower()
             if mon == "may" and not m.groupdict().get("year") and m.group()[0] == "m":

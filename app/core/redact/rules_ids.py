@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.spoken import ShadowText
 
 CONTEXT_CHARS = 40
@@ -111,6 +112,14 @@ PLATE_RE = re.compile(
     r"|(?P<plate>[A-Z0-9]{1,4}(?:[ -][A-Z0-9]{1,4}){0,2})(?![\w-]))"
 )
 PLATE_CONTEXT = re.compile(r"\b(?:licen[cs]e|car|vehicle|van|truck|motorbike|motorcycle|plate|dvla|dmv)\b", re.I)
+# An orthopaedic plate ("locking plate LCP 3.5 mm", "plate DCP 4 hole") has no vehicle on its line; a number plate
+# comes with one, or is called a "plate number".
+VEHICLE_LINE = re.compile(
+    r"\b(?:car|cars|van|vehicle|truck|lorry|motorbike|motorcycle|taxi|ambulance|dvla|dmv|registration|reg|"
+    r"licen[cs]e|number\s+plates?|plates?\s+(?:no|number))\b",
+    re.I,
+)
+IMPLANT_AFTER = re.compile(r"\.\d|\s*(?:mm|cm|holes?|screws?)\b", re.I)
 IBAN_RE = re.compile(r"\b[A-Za-z]{2}\d{2}(?:\s?[A-Za-z0-9]{4}){2,7}(?:\s?[A-Za-z0-9]{1,4})?\b")
 VIN_RE = re.compile(r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b")
 PHOTO_FILE_RE = re.compile(r"(?<![\w.-])[\w.-]+\.(?:jpe?g|png|heic|heif|gif|bmp|tiff?|webp|dcm)\b", re.IGNORECASE)
@@ -133,9 +142,25 @@ AGE_RE = re.compile(
     r"(?:\b(?P<c>9\d|1[01]\d)\s*(?:yo|y/o|y\.o\.|yr|[MF])\b)|"
     r"(?:\b(?:in\s+(?:his|her|their)\s+(?:(?:early|mid|late)[\s-]+)?)(?P<d>(?:9|10)0s|nineties)\b)|"
     r"(?:\b(?P<e>9\d|1[01]\d)\s*(?:years?|yrs?)\s+(?:of\s+age|young)\b)|"
-    r"(?:\b(?:turned|turns|turning|will\s+be|is\s+now|celebrat\w+\s+(?:his|her|their))\s+(?P<f>9\d|1[01]\d)\b"
-    r"(?!\s*(?:mg|mcg|g|kg|ml|%|units?|minutes?|mins?|hours?|days?|weeks?|months?|times|percent|/)))",
+    r"(?:\b(?P<cue>turned|turns|turning|will\s+be|is\s+now|celebrat\w+\s+(?:his|her|their))\s+(?P<f>9\d|1[01]\d)\b"
+    r"(?![.,]\d|\s*(?:mg|mcg|g|kg|lbs?|ml|%|units?|minutes?|mins?|hours?|days?|weeks?|months?|times|percent|/|"
+    r"bpm|beats|breaths|mm\s?hg|mmol|umol|µmol|°|degrees?|[fc]\b|cm|ml/min)))",
     re.IGNORECASE,
+)
+# "HR is now 98", "heart rate turns 100": a vital sign or a lab value changes, nobody has a birthday.
+_MEASURE_WORDS = (
+    r"hr|heart\s+rate|pulse|bp|blood\s+pressure|systolic|diastolic|map|temp|temperature|sats?|saturations?|spo2|"
+    r"o2|oxygen|rr|resp(?:iratory)?\s+rate|egfr|gfr|creat(?:inine)?|cr|ferritin|glucose|sugars?|bms?|hba1c|a1c|"
+    r"weight|wt|bmi|height|sodium|na|potassium|urea|hb|ha?emoglobin|platelets?|plts?|wcc|wbc|crp|esr|ldl|hdl|"
+    r"cholesterol|tsh|inr|alt|ast|alp|bilirubin|albumin|lactate|troponin|bnp|psa|ck|mcv|iron|b12|folate|calcium|"
+    r"magnesium|phosphate|amylase|lipase|fev1|pefr|peak\s+flow|ef|ejection\s+fraction|score|level|count|rate|"
+    r"reading|value|result|dose|volume|output|intake"
+)
+_MEASURE_BEFORE = re.compile(rf"\b(?:{_MEASURE_WORDS})\b(?:\W+\w+){{0,3}}\W*$", re.IGNORECASE)
+# "is now" and "will be" say an age only of a person: a pronoun, a patient or relative, or a capitalised name.
+_PERSON_BEFORE = re.compile(
+    r"(?:\b(?i:she|he|they|who|patient|pt|mother|father|mum|mom|dad|wife|husband|grandmother|grandfather|grandma|"
+    r"grandpa|aunt|uncle|sister|brother|son|daughter|resident)|\b(?P<cap>[A-Z][a-z'’-]+))\s+$"
 )
 
 
@@ -330,15 +355,39 @@ class IdentifierRules:
             if not (4 <= len(compact) <= 8 and re.search(r"\d", compact) and re.search(r"[A-Za-z]", compact)):
                 continue
             # "registration" alone could be a clinician's; a vehicle word on the line makes it a plate.
-            line = self.text[self.text.rfind("\n", 0, m.start()) + 1 : m.start(group)]
-            if not re.search(r"plate", m.group(), re.I) and not PLATE_CONTEXT.search(line[-50:]):
+            line_start = self.text.rfind("\n", 0, m.start()) + 1
+            line = self.text[line_start : m.start(group)]
+            if re.search(r"plate", m.group(), re.I):
+                line_end = self.text.find("\n", m.end())
+                whole = self.text[line_start : line_end if line_end >= 0 else len(self.text)]
+                if not VEHICLE_LINE.search(whole) or IMPLANT_AFTER.match(self.text, m.end(group)):
+                    continue
+            elif not PLATE_CONTEXT.search(line[-50:]):
                 continue
             self.add(m.start(group), m.end(group), Kind.VEHICLE, 0.85, "rule:plate")
 
     def ages(self) -> None:
-        for m in AGE_RE.finditer(self.text):
+        for found in AGE_RE.finditer(self.text):
+            m: re.Match[str] | None = found
+            if found.group("f") and not self._age_after_cue(found):
+                # "Temp is now 99" is no age, but "the patient is now 91 years old" still is one by its words after.
+                m = AGE_RE.match(self.text, found.start("f"))
+            if m is None or (m is not found and m.group("f")):
+                continue
             group = next(g for g in ("a", "b", "c", "d", "e", "f") if m.group(g))
             self.add(m.start(group), m.end(group), Kind.AGE, 0.9, "rule:age")
+
+    def _age_after_cue(self, m: re.Match[str]) -> bool:
+        """'She turns 93', 'Mr Jones will be 95': not 'HR is now 98' or 'Pulse will be 90'."""
+        line_start = self.text.rfind("\n", 0, m.start()) + 1
+        before = self.text[line_start : m.start()]
+        if _MEASURE_BEFORE.search(before):
+            return False
+        cue = m.group("cue").lower()
+        if cue.startswith(("is", "will")):
+            person = _PERSON_BEFORE.search(before)
+            return person is not None and (person.group("cap") or "").lower() not in FUNCTION_WORDS  # "It is now 95"
+        return True
 
 
 def find_identifiers(shadow: ShadowText) -> Iterator[Span]:

@@ -64,6 +64,11 @@ WEAK_ADDRESS_CUE = re.compile(
 POSTCODE_RE = re.compile(
     r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s\d[ABCEGHJ-NPRSTV-Z]\d)\b"
 )
+# "T2N 0M0" is a Calgary postcode and a TNM stage (T2 N0 M0); in a note it is the stage unless an address cue says
+# otherwise.
+TNM_RE = re.compile(r"[pcy]{0,2}T[0-4X][a-d]?N[0-3X][a-c]?M[01X]")
+POSTCODE_CUE = re.compile(r"\b(?:post\s?codes?|postal\s+codes?|zip|address(?:es)?|addr)\b", re.IGNORECASE)
+STREET_WORD = re.compile(rf"\b(?:{STREET_SUFFIX})\b\.?", re.IGNORECASE)
 CORNER_RE = re.compile(r"\bthe\s+corner\s+of\b", re.IGNORECASE)
 FACILITY_WORDS = (
     r"hospital|hosp|clinic|clinics|medical cent(?:er|re)|med\.? cent(?:er|re)|health cent(?:er|re)|"
@@ -195,6 +200,8 @@ def _address_region(text: str, start: int) -> int:
         sentence_end = token.endswith(("?", "!")) or bare not in ("apt", "st", "ste", "ave", "rd", "dr", "blvd")
         if token.endswith((".", "?", "!")) and len(bare) > 3 and not re.fullmatch(r"\d+\.?", token) and sentence_end:
             break
+        if token.endswith(".") and re.fullmatch(r"\d[a-z]{2}|[a-z]\d[a-z]\d", bare):
+            break  # "...London SW1A 1AA. Diabetes review due": a postcode ends its sentence
     return end
 
 
@@ -209,7 +216,8 @@ def find_locations(text: str, english: frozenset[str] = frozenset()) -> list[Spa
     for m in CORNER_RE.finditer(text):
         spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.75, "rule:address", "ADDRESS"))
     for m in POSTCODE_RE.finditer(text):
-        spans.append(_span(text, m.start(), m.end(), 0.8, "rule:postcode", "ADDRESS"))
+        if _postcode_context(text, m):
+            spans.append(_span(text, m.start(), m.end(), 0.8, "rule:postcode", "ADDRESS"))
     for m in CITY_STATE_ZIP.finditer(text):
         spans.append(_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
     for m in [*ADDRESS_CUE.finditer(text), *WEAK_ADDRESS_CUE.finditer(text)]:
@@ -232,6 +240,33 @@ def find_locations(text: str, english: frozenset[str] = frozenset()) -> list[Spa
     spans += _address_blocks(text, spans)
     spans += _facilities(text, english)
     return spans
+
+
+def _postcode_context(text: str, m: re.Match[str]) -> bool:
+    """A postcode shape is a postcode unless it is a TNM stage ("Staging T2N 0M0") or, in a note written all in
+    capitals, ordinary words ("S1 2ND SOUND NORMAL") with no address around them."""
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    prev_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    line_end = text.find("\n", m.end())
+    line_end = len(text) if line_end < 0 else line_end
+    before = text[prev_start : m.start()]
+    if POSTCODE_CUE.search(before[-60:]):
+        return True
+    if TNM_RE.fullmatch(m.group().replace(" ", "")):
+        return False
+    outside = text[line_start : m.start()] + text[m.end() : line_end]
+    letters = [ch for ch in outside if ch.isalpha()]
+    if len(letters) < 8 or sum(ch.isupper() for ch in letters) < 0.9 * len(letters) or _canadian(m.group()):
+        return True
+    # An all-capitals note: an address says so with a street word nearby, or the postcode ends a short town line.
+    if STREET_WORD.search(before[-80:]):
+        return True
+    after = text[m.end() : line_end].strip(" .,;")
+    return not after and len(text[line_start : m.start()].split()) <= 2
+
+
+def _canadian(code: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z]\d[A-Z] \d[A-Z]\d", code))
 
 
 def find_spoken_addresses(shadow: ShadowText, english: frozenset[str] = frozenset()) -> list[Span]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.lexicon import Lexicon, normalise_word
+from app.core.redact.lexicon import MEDICAL_ENDINGS, Lexicon, normalise_word
 from app.core.redact.name_words import FUNCTION_WORDS, NOT_FIRST_NAMES, TITLES_ABBREV, TITLES_WORD
 
 CLINICIAN_BEFORE = re.compile(
@@ -68,6 +68,7 @@ class NameRules:
         self.text = text
         self.words = words
         self.names = lexicon.names
+        self.clinical = lexicon.protected
         self.lower = is_lowercase_text(text)
         self.spans: list[Span] = []
 
@@ -96,7 +97,11 @@ class NameRules:
         unknown = title in _PERSON_TITLES and len(w.norm) >= 4 and w.norm.replace("-", "").replace("'", "").isalpha()
         unknown = unknown and not any(self.names.known_word(p) for p in re.split(r"[-']", w.norm) if p)
         unknown = unknown and not w.norm.endswith(("ed", "ing"))  # "nurse triaged", "doctor auscultating"
-        return not strict or self.names.is_name_word(w.norm) or unknown
+        return not strict or self.names.is_name_word(w.norm) or (unknown and not self._clinical_word(w.norm))
+
+    def _clinical_word(self, norm: str) -> bool:
+        """'nurse cannula sited', 'doctor salbutamol nebs given': a drug or ward word, not the clinician's name."""
+        return norm in self.clinical or bool(MEDICAL_ENDINGS.search(norm))
 
     def after_titles(self) -> None:
         for i, w in enumerate(self.words[:-1]):
@@ -113,10 +118,17 @@ class NameRules:
             strict = w.norm in TITLES_WORD  # "doctor said" is not a name; "doctor cruz" is
             j = i + 1
             last = -1
-            while j < len(self.words) and j <= i + 3 and self._name_like(self.words[j], strict and j == i + 1, w.norm):
+            guessed = False
+            while (
+                j < len(self.words)
+                and j <= i + 3
+                and self._name_like(self.words[j], (strict and j == i + 1) or guessed, w.norm)
+            ):
                 last = j
                 if _POSSESSIVE.search(self.words[j].raw):
                     break  # "mr o'sullivan's knee": the possessive ends the name
+                # "doctor okonkwo reviewed": after a guessed word, only listed name words belong to the name.
+                guessed = guessed or (self.lower and strict and not self.names.is_name_word(self.words[j].norm))
                 if not re.fullmatch(r"\.?\s+|\s*-\s*", self.gap(j)):
                     break
                 j += 1

@@ -12,41 +12,11 @@ import re
 from bisect import bisect_left
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.lexicon import CLINICAL_HEADS, NameLists
+from app.core.redact.lexicon import CLINICAL_HEADS, MEDICAL_ENDINGS, NameLists
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
+from app.core.redact.rules_clinical import MEDICATION_BEFORE, drug_in_context
 from app.core.redact.rules_names import Word, name_label
 
-# Endings of drug stems (USAN) and medical terms: a capitalised "Lisinopril" or "Cholecystectomy" is no name.
-MEDICAL_ENDINGS = re.compile(
-    r"(?:pril|sartan|olol|alol|dipine|statin|mab|nib|tinib|ciclib|parib|azole|cillin|mycin|micin|floxacin|oxacin|"
-    r"cycline|tidine|prazole|triptan|gliptin|gliflozin|glitazone|parin|xaban|gatran|semide|thiazide|apine|idone|"
-    r"azepam|zolam|barbital|caine|sone|olone|vir|terol|sonide|tropium|lukast|fenac|profen|vudine|setron|dronate|"
-    r"glutide|relin|lutamide|platin|rubicin|taxel|mustine|trexate|afil|osin|zosin|erone|estradiol|gestrel|dopa|"
-    r"pramine|triptyline|oxetine|alopram|faxine|azine|peridol|amine|itis|osis|emia|aemia|ectomy|otomy|ostomy|"
-    r"plasty|scopy|graphy|gram|pathy|algia|oma|ase|plegia|paresis|penia|cytosis|uria|rrhea|rrhoea|rrhage|trophy|"
-    r"megaly|lysis|coccus|cocci|monas|bacter|bacillus|plasma|virus|arin|ide|ate|ium|ol|ine|yl|one|sis|ary|ic|al|"
-    r"ous|ive|ar|ae|ia)$",
-    re.IGNORECASE,
-)
-MEDICATION_BEFORE = re.compile(
-    r"\b(?:taking|start|started|starting|continue|continued|prescribed|prescribe|given|received|"
-    r"dose|doses|trial|switch|switched|stop|stopped|discontinue|discontinued|allergic|allergy|allergies|"
-    r"tolerate|tolerated|mg|tablets?|drops|cream|ointment|inhaler|of|and|or|plus|with|including|includes|on)\W*$",
-    re.IGNORECASE,
-)
-DOSE_AFTER = re.compile(
-    r"^\W{0,2}(?:\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|units?|iu|%|tabs?|tablets?|puffs?|drops?)\b|mg\b|mcg\b|tablets?\b|"
-    r"tabs?\b|caps?\b|daily\b|bid\b|tid\b|qid\b|prn\b|xr\b|er\b)",
-    re.I,
-)
-# Words before a drug: dosing verbs and units, near enough to belong to the same phrase.
-MEDICATION_CONTEXT = re.compile(
-    r"\b(?:take|takes|taking|took|start|started|starting|continue|continued|prescribed|prescribe|puffs?|tablets?|"
-    r"tabs?|capsules?|doses?|mg|mcg|ml|units|inhaler|allergic to|allergy to|stop|stopped|switched to|"
-    r"increase|increased|reduce|reduced|titrate|titrated|trial of|course of)\b[\w\s]{0,14}$",
-    re.IGNORECASE,
-)
-TRAVEL_BEFORE = re.compile(r"\b(?:to|from|in|at|near|into|visiting|via|moved|lives?)\s*$", re.IGNORECASE)
 PLACE_BEFORE = re.compile(
     r"\b(?:in|from|to|at|near|into|toward|towards|around|visiting|outside|of|via|where)\s*:?\s*$", re.IGNORECASE
 )
@@ -108,6 +78,7 @@ NAME_CUE = re.compile(
     r"\s*[:?]?\s*(?:\w+:\s*)?$",
     re.IGNORECASE,
 )
+RELATIVE_CUE = re.compile(rf"\b(?:his|her|their|my|your|our)\s+(?:{RELATIVES})\s*,?\s*:?\s*$", re.IGNORECASE)
 # Any word that can end a name cue; the full cue is checked only after one of these.
 CUE_WORD = re.compile(
     rf"\b(?:name|is|was|called|named|as|by|aka|i'?m|am|this|to|with|for|said|account|{RELATIVES}|\w+:)\b\W*",
@@ -267,10 +238,9 @@ class ProperNounRules:
             start, end = words[first].start, words[last].end
             i = last + 1
             before = self.text[max(0, start - 30) : start]
-            if (
-                DOSE_AFTER.match(self.text[end : end + 12])
-                or (MEDICATION_BEFORE.search(before[-14:]) and not (PLACE_BEFORE.search(before)))
-                or (MEDICATION_CONTEXT.search(before) and not TRAVEL_BEFORE.search(before))
+            possessive = bool(re.search(r"['’]s?$", self.text[start:end]))
+            if drug_in_context(self.text, start, end) or (
+                MEDICATION_BEFORE.search(before[-14:]) and not PLACE_BEFORE.search(before) and not possessive
             ):
                 continue
             if PLACE_BEFORE.search(before):
@@ -315,6 +285,8 @@ class ProperNounRules:
                 continue
             if not (w.titlecase or (w.raw.islower() and self._cue_word(w))):
                 continue
+            if RELATIVE_CUE.search(self.text[max(0, w.start - 40) : w.start]) and self._history_after_relative(idx):
+                continue
             last = idx
             while last + 1 < len(self.words) and last < idx + 2 and self._joined(last):
                 nxt = self.words[last + 1]
@@ -322,6 +294,16 @@ class ProperNounRules:
                     break
                 last += 1
             self._add(w.start, self.words[last].end, Kind.NAME, 0.6)
+
+    def _history_after_relative(self, idx: int) -> bool:
+        """'her mother Type 2 diabetes', 'Her husband Ischaemic heart disease': a family history, not a name."""
+        w = self.words[idx]
+        following = [x.norm for x in self.words[idx + 1 : idx + 4]]
+        if any(n in CLINICAL_HEADS for n in following) or re.match(r"\s*\d", self.text[w.end : w.end + 3]):
+            return True
+        if self.names.is_name_word(w.norm):
+            return False  # "her son Will", "my wife Grace"
+        return self.names.known_word(w.norm) or bool(MEDICAL_ENDINGS.search(w.norm))
 
     def _cue_word(self, w: Word) -> bool:
         """After "my name is" a lower-case word is a name unless it is an ordinary word."""
