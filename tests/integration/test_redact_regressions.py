@@ -128,6 +128,9 @@ NAMES = [
     pytest.param("Peter Paget attends.", ("Peter", "Paget"), ("attends",), id="first-name-eponym-paget"),
     pytest.param("Called Adebayo mask fitting tomorrow.", ("Adebayo",), ("mask fitting",), id="head-mask"),
     pytest.param("Kowalczyk effect noted.", ("Kowalczyk",), ("effect noted",), id="head-effect"),
+    # A full stop joins a name only after an initial: the next sentence's first word stays.
+    pytest.param("James Harris. Letter copied to GP.", ("James", "Harris"), ("Letter copied",), id="sentence-end"),
+    pytest.param("Seen with Dr. J. Smith. Review booked.", ("Smith",), ("Review booked",), id="initial-then-end"),
 ]
 
 

@@ -129,7 +129,7 @@ class NameRules:
                     break  # "mr o'sullivan's knee": the possessive ends the name
                 # "doctor okonkwo reviewed": after a guessed word, only listed name words belong to the name.
                 guessed = guessed or (self.lower and strict and not self.names.is_name_word(self.words[j].norm))
-                if not re.fullmatch(r"\.?\s+|\s*-\s*", self.gap(j)):
+                if not re.fullmatch(r"\.?\s+|\s*-\s*", self.gap(j)) or not self._full_stop_inside(j):
                     break
                 j += 1
                 strict = True
@@ -188,7 +188,12 @@ class NameRules:
     def _joined(self, i: int) -> bool:
         """Words i and i+1 sit side by side in one name (a space, or an initial's full stop)."""
         gap = self.gap(i)
-        return bool(re.fullmatch(r" ?\.? ?|\s", gap)) and "\n" not in gap
+        return bool(re.fullmatch(r" ?\.? ?|\s", gap)) and "\n" not in gap and self._full_stop_inside(i)
+
+    def _full_stop_inside(self, i: int) -> bool:
+        """A full stop after word i belongs to a name only after an initial: "James T. Kirk", not "Anna Clark.
+        Letter sent"."""
+        return "." not in self.gap(i) or len(self.words[i].raw) == 1
 
     def spelled(self) -> None:
         for m in SPELLED_RE.finditer(self.text):
