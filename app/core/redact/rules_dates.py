@@ -6,6 +6,7 @@ offsets instead of dates.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -191,6 +192,7 @@ def find_dates(shadow: ShadowText) -> list[Span]:
     return spans
 
 
+@functools.lru_cache(maxsize=512)  # called for every date mention while placeholders are assigned
 def parse_date(text: str) -> DateParts | None:
     """Year, month and day of a detected date's text, as far as the text tells them."""
     shadow = ShadowText(text).text

@@ -205,7 +205,7 @@ def _address_region(text: str, start: int) -> int:
     return end
 
 
-def find_locations(text: str, english: frozenset[str] = frozenset()) -> list[Span]:
+def find_locations(text: str, english: frozenset[str] = frozenset(), facilities: bool = True) -> list[Span]:
     spans: list[Span] = []
     strong_lines: set[int] = set()
     for regex, confidence in ((US_STREET, 0.85), (PREFIX_STREET, 0.75), (UNIT_RE, 0.85), (MILITARY_RE, 0.9)):
@@ -238,7 +238,8 @@ def find_locations(text: str, english: frozenset[str] = frozenset()) -> list[Spa
         if ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()]) or line in strong_lines:
             spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
     spans += _address_blocks(text, spans)
-    spans += _facilities(text, english)
+    if facilities:
+        spans += _facilities(text, english)
     return spans
 
 
@@ -269,16 +270,52 @@ def _canadian(code: str) -> bool:
     return bool(re.fullmatch(r"[A-Z]\d[A-Z] \d[A-Z]\d", code))
 
 
+# What any address rule needs somewhere in the text; cheap searches that spare the full pass when none is there.
+_ADDRESS_TRIGGERS = (
+    STREET_WORD,
+    re.compile(rf"\b(?:{STREET_PREFIX})\b"),
+    UNIT_RE,
+    MILITARY_RE,
+    CORNER_RE,
+    ADDRESS_CUE,
+    WEAK_ADDRESS_CUE,
+    re.compile(r"\b\d{5}\b"),  # a ZIP code after a city and state
+)
+
+
 def find_spoken_addresses(shadow: ShadowText, english: frozenset[str] = frozenset()) -> list[Span]:
-    """Addresses whose house number was dictated ("lives at forty two oak lane"), found in the shadow text."""
-    if not shadow.changed:
-        return []
+    """Addresses whose house number was dictated ("lives at forty two oak lane"), found in the shadow text around
+    each spoken number only: the typed-form pass has already seen the rest of the text."""
     out: list[Span] = []
-    for span in find_locations(shadow.text, english):
-        a, b = shadow.to_original(span.start, span.end)
-        if span.source == "rule:address" and b > a:
-            out.append(span.moved(a, b, shadow.original[a:b]))
+    for lo, hi in _windows_around(shadow.text, shadow.spoken_numbers()):
+        piece = shadow.text[lo:hi]
+        if not any(r.search(piece) for r in _ADDRESS_TRIGGERS):
+            continue
+        for span in find_locations(piece, english, facilities=False):
+            a, b = shadow.to_original(lo + span.start, lo + span.end)
+            if span.source == "rule:address" and b > a:
+                out.append(span.moved(a, b, shadow.original[a:b]))
     return out
+
+
+def _windows_around(text: str, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Whole-word stretches of each range's line, from a cue's distance before it ("lives at") to a street name's
+    and town's after it; overlapping stretches are merged."""
+    windows: list[tuple[int, int]] = []
+    for a, b in ranges:
+        line_start = text.rfind("\n", 0, a) + 1
+        line_end = text.find("\n", b)
+        line_end = len(text) if line_end < 0 else line_end
+        lo, hi = max(line_start, a - 60), min(line_end, b + 160)
+        while lo > line_start and not text[lo - 1].isspace():
+            lo -= 1
+        while hi < line_end and not text[hi].isspace():
+            hi += 1
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    return windows
 
 
 def _address_blocks(text: str, found: list[Span]) -> list[Span]:

@@ -211,6 +211,10 @@ class ShadowText:
             return j, digits
         return j, _parse_run(words)
 
+    def spoken_numbers(self) -> list[tuple[int, int]]:
+        """Shadow ranges of the numbers that were spoken in words."""
+        return [(r.shadow_start, r.shadow_end) for r in self._repl]
+
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Original offsets of the shadow range [start, end)."""
         if not self._repl:
