@@ -112,6 +112,13 @@ POSTCODES = [
 ]
 
 # Drugs named after a dosing verb: a dose or a form a few words on keeps them drugs, now that the verb alone does not.
+# Spinal levels after "at" looked like a place name.
+LEVELS = [
+    "MRI shows cord signal change at C5-C6.",
+    "Disc bulge at L4-L5 and C6-C7 with foraminal narrowing.",
+    "Pain radiates from L5-S1 down the leg.",
+]
+
 DRUGS = [
     "For her headaches we are going to titrate Zonegran up to 200 mg q.h.s.",
     "He was also to use a Ventolin inhaler every four hours as needed.",
@@ -134,7 +141,9 @@ NAMES = [
 ]
 
 
-@pytest.mark.parametrize("text", VITALS + RATIOS + RELATIVE_HISTORY + CLINICIAN_WORDS + PLATES + STAGING + DRUGS)
+@pytest.mark.parametrize(
+    "text", VITALS + RATIOS + RELATIVE_HISTORY + CLINICIAN_WORDS + PLATES + STAGING + LEVELS + DRUGS
+)
 def test_clinical_text_survives(redactor: SpacyRedactor, text: str) -> None:
     assert redactor.redact(text).redacted_text == text
 

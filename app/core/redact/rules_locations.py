@@ -424,6 +424,8 @@ def _facilities(text: str, english: frozenset[str]) -> list[Span]:
             continue  # "at Rest", "at Home": an ordinary word with a capital
         if group == "place2" and phrase.isupper():
             continue  # "from COPD": an abbreviation, not a place
+        if re.search(r"\d", phrase):
+            continue  # "at C5-C6", "from L4-L5": spinal levels and other codes, not places
         if phrase.isupper() and phrase in ("ATM", "ICU", "NICU", "PICU", "CCU", "PACU", "OR", "ER", "ED", "PCP", "GP"):
             continue
         start = m.start(group)
