@@ -119,6 +119,14 @@ LEVELS = [
     "Pain radiates from L5-S1 down the leg.",
 ]
 
+# A timetable is not a date: the model needs the dosing or dialysis days.
+SCHEDULES = [
+    "Bactrim DS Monday, Wednesday, and Friday.",
+    "Haemodialysis Mon, Wed and Fri.",
+    "Methotrexate 15 mg every Monday.",
+    "Injections on Tuesdays.",
+]
+
 DRUGS = [
     "For her headaches we are going to titrate Zonegran up to 200 mg q.h.s.",
     "He was also to use a Ventolin inhaler every four hours as needed.",
@@ -142,7 +150,7 @@ NAMES = [
 
 
 @pytest.mark.parametrize(
-    "text", VITALS + RATIOS + RELATIVE_HISTORY + CLINICIAN_WORDS + PLATES + STAGING + LEVELS + DRUGS
+    "text", VITALS + RATIOS + RELATIVE_HISTORY + CLINICIAN_WORDS + PLATES + STAGING + LEVELS + SCHEDULES + DRUGS
 )
 def test_clinical_text_survives(redactor: SpacyRedactor, text: str) -> None:
     assert redactor.redact(text).redacted_text == text

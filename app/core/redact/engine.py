@@ -28,7 +28,7 @@ from app.core.redact.rules_clinical import (
     outside_protected,
     widen_lowercase_names,
 )
-from app.core.redact.rules_dates import find_dates
+from app.core.redact.rules_dates import CALENDAR_WORDS, WEEKDAY_ABBREVIATIONS, find_dates
 from app.core.redact.rules_ids import find_identifiers
 from app.core.redact.rules_locations import FACILITY_WORDS, find_locations, find_spoken_addresses
 from app.core.redact.rules_names import (
@@ -252,6 +252,8 @@ class SpacyRedactor:
                 words = [w.lower() for w in re.findall(r"[^\W\d_]+", value)]
                 if not words or all(w in FUNCTION_WORDS for w in words):
                     continue
+                if all(w in WEEKDAY_ABBREVIATIONS or w.rstrip("s") in CALENDAR_WORDS for w in words):
+                    continue  # "dialysis Mon, Wed and Fri": the model took a day for a person
                 if value.isupper() and len(value) <= 5 and not lower:
                     continue  # section headings and abbreviations: "HEENT", "PERRLA"
                 listed = any(w in names.first or w in names.surnames for w in words) or (

@@ -23,6 +23,8 @@ MONTHS = {
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Month and weekday names: words that are never a name or a place on their own ("seen in May", "Friday clinic").
 CALENDAR_WORDS = frozenset([*(m for m in MONTHS if len(m) > 3), *WEEKDAYS])
+# Timetables abbreviate: "dialysis Mon, Wed and Fri".
+WEEKDAY_ABBREVIATIONS = frozenset({"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"})
 _MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
 # A month written with no full stop, for dates whose separator is a dash or slash ("14-Feb-2019").
@@ -180,7 +182,8 @@ def find_dates(shadow: ShadowText) -> list[Span]:
         if _numeric_parts(m.group("a"), m.group("b"), None) is not None:
             add(m.start("a"), m.end("b"), 0.7)
     for m in WEEKDAY.finditer(text):
-        add(m.start(), m.end(), 0.6)
+        if not _recurring_day(text, m):
+            add(m.start(), m.end(), 0.6)
     for m in MONTH_ALONE.finditer(text):
         add(m.start("mon"), m.end("mon"), 0.6)
     for m in HOLIDAY.finditer(text):
@@ -190,6 +193,21 @@ def find_dates(shadow: ShadowText) -> list[Span]:
         a, b = shadow.to_original(start, end)
         spans.append(Span(a, b, Kind.DATE, shadow.original[a:b], confidence, "rule:date"))
     return spans
+
+
+_EVERY_BEFORE = re.compile(r"\b(?:every|each|alternate|other|on\s+alternate)\s+$", re.IGNORECASE)
+_DAY_LIST_GAP = r"\s*(?:,|/|&|\band\b|\bor\b|-)\s*(?:and\s+|or\s+)?"
+_ANY_DAY = r"\b(?:" + "|".join(sorted(WEEKDAY_ABBREVIATIONS)) + r"|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b\.?"
+_NEXT_DAY = re.compile(_DAY_LIST_GAP + _ANY_DAY, re.IGNORECASE)
+_PREVIOUS_DAY = re.compile(_ANY_DAY + _DAY_LIST_GAP + "$", re.IGNORECASE)
+
+
+def _recurring_day(text: str, m: re.Match[str]) -> bool:
+    """A schedule, not a date: "every Monday", "Mondays", "Monday, Wednesday and Friday" (a dosing or dialysis
+    timetable says nothing about the patient and the model needs it)."""
+    if m.group().lower().endswith("days") or _EVERY_BEFORE.search(text[max(0, m.start() - 20) : m.start()]):
+        return True
+    return bool(_NEXT_DAY.match(text, m.end()) or _PREVIOUS_DAY.search(text[max(0, m.start() - 30) : m.start()]))
 
 
 @functools.lru_cache(maxsize=512)  # called for every date mention while placeholders are assigned

@@ -15,6 +15,7 @@ from app.core.redact.base import Kind, Span
 from app.core.redact.lexicon import CLINICAL_HEADS, MEDICAL_ENDINGS, NameLists
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.rules_clinical import MEDICATION_BEFORE, drug_in_context
+from app.core.redact.rules_dates import CALENDAR_WORDS, WEEKDAY_ABBREVIATIONS
 from app.core.redact.rules_names import Word, name_label
 
 PLACE_BEFORE = re.compile(
@@ -175,6 +176,8 @@ class ProperNounRules:
         norm = w.norm
         if len(norm) < 3 or any(ch.isdigit() for ch in norm) or norm in FUNCTION_WORDS:
             return False
+        if norm.rstrip("s") in CALENDAR_WORDS or norm in WEEKDAY_ABBREVIATIONS:
+            return False  # a weekday or month the date rules left alone: a schedule ("Monday, Wednesday, Friday")
         if re.search(r"['’](?:m|d|re|ve|ll|t|s)$", norm) or re.fullmatch(r"[A-Z]{2,}s", w.raw):
             return False  # "I'm", "you're", "CEOs"
         if norm in self.names.first or norm in self.names.surnames:
