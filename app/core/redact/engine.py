@@ -23,6 +23,8 @@ from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WOR
 from app.core.redact.ner import MODEL_NAME, NerFunction, chunks, load_spacy_ner
 from app.core.redact.pseudonyms import PseudonymMap, render
 from app.core.redact.rules_clinical import (
+    NUMBER_WITH_UNIT,
+    clinical_phrase,
     drug_not_place,
     eponym_before_head,
     outside_protected,
@@ -191,7 +193,7 @@ class SpacyRedactor:
         spans += self._from_ner(text, ner_hits)
         spans += find_identifiers(shadow)
         spans += find_dates(shadow)
-        spans += find_locations(text, self.lexicon.names.english)
+        spans += find_locations(text, self.lexicon.names.english, clinical=self.lexicon.clinical_words)
         spans += find_spoken_addresses(shadow, self.lexicon.names.english)
         spans += find_names(text, words, self.lexicon)
         spans += find_proper_nouns(text, words, self.lexicon.names, spans)
@@ -252,6 +254,8 @@ class SpacyRedactor:
                 words = [w.lower() for w in re.findall(r"[^\W\d_]+", value)]
                 if not words or all(w in FUNCTION_WORDS for w in words):
                     continue
+                if clinical_phrase(value, names, self.lexicon.clinical_words, titled=prefix is not None):
+                    continue  # "Chest x-ray", "Nares", "Mom", "mcg."
                 if all(w in WEEKDAY_ABBREVIATIONS or w.rstrip("s") in CALENDAR_WORDS for w in words):
                     continue  # "dialysis Mon, Wed and Fri": the model took a day for a person
                 if value.isupper() and len(value) <= 5 and not lower:
@@ -278,12 +282,16 @@ class SpacyRedactor:
                     continue  # "Warfarin", "Losartan"
                 if " " not in value and value.lower() in names.english:
                     continue  # "anesthesia", "Liver", "Negative": clinical words the model took for places
+                if clinical_phrase(value, names, self.lexicon.clinical_words):
+                    continue  # "Oropharynx", "Inderal LA", "q.d.": clinical words the model took for places
                 if value.lower() in US_STATES:
                     continue  # a state is not an identifier under Safe Harbor
                 if drug_not_place(text, start, end):
                     continue  # "2 puffs of Ventolin": a brand-name drug the model took for a place
                 out.append(Span(start, end, Kind.LOCATION, value, 0.75 if label == "GPE" else 0.6, "ner", "LOCATION"))
             elif label == "FAC" or (label == "ORG" and _FACILITY_IN.search(value)):
+                if NUMBER_WITH_UNIT.search(value) or clinical_phrase(value, names, self.lexicon.clinical_words):
+                    continue  # "Zoloft 10 years ago", "Cardiolite imaging": a drug or a test, not a building
                 out.append(Span(start, end, Kind.LOCATION, value, 0.7, "ner", "FACILITY"))
         return out
 

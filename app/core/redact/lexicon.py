@@ -156,6 +156,20 @@ CLINICAL_HEADS = frozenset(
     ]
 )
 
+# Words for relatives that notes capitalise like names ("Mom reports", "Dad at bedside"): a role, not an identifier.
+RELATIVE_WORDS = frozenset(
+    {"mom", "mommy", "mum", "mummy", "mother", "dad", "daddy", "father", "grandma", "grandmother", "grandpa",
+     "grandfather", "granny", "gran", "nana", "nanna", "grandad", "granddad", "auntie", "aunty", "uncle", "sis", "bro",
+     "stepmom", "stepdad", "stepmother", "stepfather"}
+)  # fmt: skip
+# Dosing and route abbreviations ("q.d.", "b.i.d.", "mcg."): written with full stops, the model takes them for
+# initials of a person or a place.
+DOSING_ABBREVIATIONS = frozenset(
+    {"qd", "bid", "tid", "qid", "qhs", "qam", "qpm", "qod", "qh", "hs", "prn", "po", "pr", "sl", "im", "iv", "sc",
+     "sq", "subq", "npo", "stat", "ac", "pc", "od", "os", "ou", "gtt", "gtts", "mg", "mcg", "ug", "ml", "mls", "cc",
+     "gm", "kg", "tab", "tabs", "cap", "caps", "amp", "amps", "inh", "neb", "nebs", "ud"}
+)  # fmt: skip
+
 
 def normalise_word(word: str) -> str:
     return POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
@@ -274,6 +288,7 @@ class Lexicon:
     names: NameLists
     protected: PhraseMatcher  # clinical terms (eponyms, drugs, departments)
     protected_eponyms: frozenset[str]  # single protected words that are also surnames: need a clinical head word
+    clinical_words: frozenset[str]  # ordinary clinical vocabulary (anatomy, findings, tests, brand-name drugs)
     allow: PhraseMatcher
     deny: tuple[tuple[Kind, str], ...]
     deny_matcher: PhraseMatcher
@@ -289,6 +304,8 @@ class Lexicon:
         folder = folder or resource("redaction")
         names = load_name_lists(folder)
         clinical = read_list(folder / "clinical_terms.txt")
+        vocabulary = read_list(folder / "clinical_words.txt") if (folder / "clinical_words.txt").is_file() else []
+        clinical += vocabulary
         allow_terms = list(allow)
         deny_terms = list(deny)
         if use_default_lists:
@@ -302,6 +319,7 @@ class Lexicon:
             names=names,
             protected=PhraseMatcher(clinical),
             protected_eponyms=eponyms,
+            clinical_words=frozenset(w.lower() for w in vocabulary),
             allow=PhraseMatcher(allow_terms),
             deny=parsed_deny,
             deny_matcher=PhraseMatcher(term for _kind, term in parsed_deny),

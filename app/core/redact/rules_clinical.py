@@ -15,7 +15,13 @@ from __future__ import annotations
 import re
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.lexicon import CLINICAL_HEADS, MEDICAL_ENDINGS, NameLists
+from app.core.redact.lexicon import (
+    CLINICAL_HEADS,
+    DOSING_ABBREVIATIONS,
+    MEDICAL_ENDINGS,
+    RELATIVE_WORDS,
+    NameLists,
+)
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.rules_names import Word
 from app.core.redact.spans import WEAK_SOURCES
@@ -56,6 +62,12 @@ DRUG_BEFORE = re.compile(
     r"\b(?:puffs?|tablets?|tabs?|capsules?|doses?|mg|mcg|ml|units|inhaler|allergic to|allergy to|allergies to|"
     r"switched to|trial of|course of|continue|continued|continuing|taking|prescribed|prescribe|restart|restarted|"
     r"discontinue|discontinued|stop|stopped)\s+(?:of\s+)?$",
+    re.IGNORECASE,
+)
+# A number with a unit or a time ago: "Zoloft 10 years ago", "3000cGy", "5 mg": a dose or a history, no name or place.
+NUMBER_WITH_UNIT = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:years?|yrs?|months?|weeks?|days?|hours?|minutes?|mg|mcg|ug|g|kg|ml|cc|l|units?|iu|meq|mmol|"
+    r"c?gy|mgy|mci|mbq|msv|cm|mm|%)(?![^\W\d_])",
     re.IGNORECASE,
 )
 TRAVEL_BEFORE = re.compile(r"\b(?:to|from|in|at|near|into|visiting|via|moved|lives?)\s*$", re.IGNORECASE)
@@ -118,7 +130,14 @@ def outside_protected(text: str, span: Span, protected: list[tuple[int, int]], n
                 return named
             for x, y in rest:
                 # What is left must hold a word that could be a name: not English, not an abbreviation ("DS").
-                found = [w for w in re.findall(r"[^\W\d_]+", text[x:y]) if len(w) >= 3 and not w.isupper()]
+                # Words inside another clinical term do not count either ("Gluteus Maximus Muscle").
+                found = [
+                    w.group()
+                    for w in re.finditer(r"[^\W\d_]+", text[x:y])
+                    if len(w.group()) >= 3
+                    and not w.group().isupper()
+                    and not any(p <= x + w.start() < q for p, q in protected)
+                ]
                 if any(w.lower() not in names.english and w.lower() not in FUNCTION_WORDS for w in found):
                     m = re.search(r"[^\W_].*[^\W_]|[^\W_]", text[x:y])
                     if m:
@@ -184,3 +203,34 @@ def widen_lowercase_names(text: str, words: list[Word], spans: list[Span], names
             a, b = words[lo].start, words[hi].end
             out.append(span.moved(a, b, text[a:b]))
     return out
+
+
+def clinical_phrase(value: str, names: NameLists, clinical: frozenset[str], titled: bool = False) -> bool:
+    """'Chest x-ray', 'Elevated AST', 'Proventil MDI', 'Oropharynx', 'Mom', 'q.d.': a model detection made of
+    clinical and ordinary words (at least one of them clinical), a relative, or a dosing abbreviation, is no name
+    or place. Name words do not count as clinical evidence beside each other ("Iris Green"), and a title keeps a
+    word that is also a name ("Dr Rose", "Mr Blood")."""
+    raw = re.findall(r"[^\W\d_]+", value)
+    words = [w.lower() for w in raw]
+    if not words or titled:
+        return False
+    if len(words) == 1 and words[0] in RELATIVE_WORDS:
+        return True
+    if NUMBER_WITH_UNIT.search(value):
+        return True
+    # Written in lower case with a full stop: "q.d.", "b.i.d.", "mcg." ("J. Po", "Q.D." may be a person's initials).
+    dotted = "." in value and "".join(raw) in DOSING_ABBREVIATIONS
+    if dotted or ("." in value and any(r in DOSING_ABBREVIATIONS for r in raw)):
+        return True
+    if len(words) > 1 and all(names.is_name_word(w) for w in words):
+        return False  # "Iris Green", "Rose Bell": a first name and a surname
+    evidence = False
+    for w, r in zip(words, raw, strict=True):
+        if w in clinical:
+            evidence = evidence or len(words) == 1 or not names.is_name_word(w)
+            continue
+        listed = w in names.first or w in names.surnames  # "Chang", "Okafor": a name whatever stands beside it
+        plain = w in names.english or w in FUNCTION_WORDS or len(w) == 1 or (r.isupper() and len(r) <= 5)
+        if listed or not plain:
+            return False
+    return evidence

@@ -127,13 +127,13 @@ PHOTO_FILE_RE = re.compile(r"(?<![\w.-])[\w.-]+\.(?:jpe?g|png|heic|heif|gif|bmp|
 # Units and clinical tokens that look like codes: "500mg", "COVID-19", "HbA1c", "BRCA1", "B12".
 UNIT_SUFFIX_RE = re.compile(
     r"\d(?:mg|mcg|ug|g|kg|ml|l|mmhg|mmol|meq|iu|u|units?|cc|cm|mm|km|hz|khz|bpm|kcal|cal|lbs?|oz|hrs?|min|sec|"
-    r"x|h|d|wk|mo|yrs?|y|pm|am)$",
+    r"x|h|d|wk|mo|yrs?|y|pm|am|c?gy|mgy|msv|mci|mbq|kv|mev|j)$",
     re.IGNORECASE,
 )
 # A number followed by a unit or a count word is a quantity, not an identifier: "2000 mg", "100 units".
 UNIT_AFTER_RE = re.compile(
     r"\s?(?:mg|mcg|micrograms?|milligrams?|g|grams?|kg|ml|mls|cc|l|liters?|litres?|units?|iu|meq|mmol|mmhg|%|"
-    r"percent|times|tablets?|tabs?|capsules?|puffs?|drops?|doses?|cells|copies|/|per|x\s?10)\b",
+    r"percent|times|tablets?|tabs?|capsules?|puffs?|drops?|doses?|cells|copies|c?gy|/|per|x\s?10)\b",
     re.IGNORECASE,
 )
 AGE_RE = re.compile(

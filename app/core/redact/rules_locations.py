@@ -206,7 +206,9 @@ def _address_region(text: str, start: int) -> int:
     return end
 
 
-def find_locations(text: str, english: frozenset[str] = frozenset(), facilities: bool = True) -> list[Span]:
+def find_locations(
+    text: str, english: frozenset[str] = frozenset(), facilities: bool = True, clinical: frozenset[str] = frozenset()
+) -> list[Span]:
     spans: list[Span] = []
     strong_lines: set[int] = set()
     for regex, confidence in ((US_STREET, 0.85), (PREFIX_STREET, 0.75), (UNIT_RE, 0.85), (MILITARY_RE, 0.9)):
@@ -240,7 +242,7 @@ def find_locations(text: str, english: frozenset[str] = frozenset(), facilities:
             spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
     spans += _address_blocks(text, spans)
     if facilities:
-        spans += _facilities(text, english)
+        spans += _facilities(text, english, clinical)
     return spans
 
 
@@ -378,7 +380,15 @@ def _breaks_name(word: str) -> bool:
     return lower in FUNCTION_WORDS and lower not in ("of", "and", "the") and not word.isupper()
 
 
-def _facilities(text: str, english: frozenset[str]) -> list[Span]:
+def _clinical_words(phrase: str, clinical: frozenset[str]) -> bool:
+    """'Cardiolite imaging', 'Eye Clinic', 'T-cell': a test, an organ or a cell type, not a particular place."""
+    if re.fullmatch(r"[A-Z]-[a-z]+", phrase):
+        return True
+    words = [w for w in re.findall(r"[^\W\d_]+", phrase.lower()) if w not in FUNCTION_WORDS]
+    return bool(words) and all(w in clinical for w in words)
+
+
+def _facilities(text: str, english: frozenset[str], clinical: frozenset[str] = frozenset()) -> list[Span]:
     spans: list[Span] = []
     for m in FACILITY_RE.finditer(text):
         start = m.start()
@@ -398,6 +408,8 @@ def _facilities(text: str, english: frozenset[str]) -> list[Span]:
             continue  # "TM center"
         if all(re.fullmatch(rf"(?:{FACILITY_WORDS}|health|medical|surgery|special|care|unit)", w) for w in words):
             continue  # "Health Center", "Special Care Unit": a kind of place, not a particular one
+        if _clinical_words(text[start : m.end()].rsplit(None, 1)[0], clinical):
+            continue
         spans.append(_span(text, start, m.end(), 0.85, "rule:facility", "FACILITY"))
     for m in FACILITY_LOWER.finditer(text):
         words = m.group("name").split()
@@ -440,5 +452,7 @@ def _facilities(text: str, english: frozenset[str]) -> list[Span]:
         words = re.findall(r"[\w']+", phrase.lower())
         if not words or all(w in GENERIC_PLACES for w in words) or words[0] in GENERIC_PLACES:
             continue
+        if _clinical_words(phrase, clinical):
+            continue  # "diagnosed T-cell lymphoma"
         spans.append(_span(text, m.end(), m.end() + len(phrase), 0.75, "rule:facility", "FACILITY"))
     return spans
