@@ -143,6 +143,9 @@ NAMES = [
     pytest.param("Peter Paget attends.", ("Peter", "Paget"), ("attends",), id="first-name-eponym-paget"),
     pytest.param("Called Adebayo mask fitting tomorrow.", ("Adebayo",), ("mask fitting",), id="head-mask"),
     pytest.param("Kowalczyk effect noted.", ("Kowalczyk",), ("effect noted",), id="head-effect"),
+    pytest.param("Her son Will visits daily.", ("Will",), ("visits daily",), id="relative-named-will"),
+    pytest.param("doctor okonkwo eze reviewed it", ("okonkwo", "eze"), ("reviewed it",), id="short-surname"),
+    pytest.param("doctor okonkwo copd review", ("okonkwo",), ("copd review",), id="abbreviation-after-name"),
     # A full stop joins a name only after an initial: the next sentence's first word stays.
     pytest.param("James Harris. Letter copied to GP.", ("James", "Harris"), ("Letter copied",), id="sentence-end"),
     pytest.param("Seen with Dr. J. Smith. Review booked.", ("Smith",), ("Review booked",), id="initial-then-end"),

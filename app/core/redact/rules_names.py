@@ -69,6 +69,7 @@ class NameRules:
         self.words = words
         self.names = lexicon.names
         self.clinical = lexicon.protected
+        self.clinical_words = lexicon.clinical_words
         self.lower = is_lowercase_text(text)
         self.spans: list[Span] = []
 
@@ -87,21 +88,25 @@ class NameRules:
         self.spelled()
         return self.spans
 
-    def _name_like(self, w: Word, strict: bool, title: str = "") -> bool:
+    def _name_like(self, w: Word, strict: bool, title: str = "", after_name: bool = False) -> bool:
         if w.norm in FUNCTION_WORDS or any(ch.isdigit() for ch in w.raw):
             return False
         if not self.lower:
             return w.titlecase
         # "doctor okonkwo": after a title, a word no list or dictionary knows is a name too ("doctor said" is not).
         # Family titles ("father copd", "sister htn") are followed by abbreviations too often to count.
-        unknown = title in _PERSON_TITLES and len(w.norm) >= 4 and w.norm.replace("-", "").replace("'", "").isalpha()
+        # A surname after the first name may be short ("doctor okonkwo eze"); alone, three letters are too often an
+        # abbreviation.
+        shortest = 3 if after_name else 4
+        letters = w.norm.replace("-", "").replace("'", "")
+        unknown = title in _PERSON_TITLES and len(w.norm) >= shortest and letters.isalpha()
         unknown = unknown and not any(self.names.known_word(p) for p in re.split(r"[-']", w.norm) if p)
         unknown = unknown and not w.norm.endswith(("ed", "ing"))  # "nurse triaged", "doctor auscultating"
         return not strict or self.names.is_name_word(w.norm) or (unknown and not self._clinical_word(w.norm))
 
     def _clinical_word(self, norm: str) -> bool:
         """'nurse cannula sited', 'doctor salbutamol nebs given': a drug or ward word, not the clinician's name."""
-        return norm in self.clinical or bool(MEDICAL_ENDINGS.search(norm))
+        return norm in self.clinical or norm in self.clinical_words or bool(MEDICAL_ENDINGS.search(norm))
 
     def after_titles(self) -> None:
         for i, w in enumerate(self.words[:-1]):
@@ -122,7 +127,7 @@ class NameRules:
             while (
                 j < len(self.words)
                 and j <= i + 3
-                and self._name_like(self.words[j], (strict and j == i + 1) or guessed, w.norm)
+                and self._name_like(self.words[j], (strict and j == i + 1) or guessed, w.norm, after_name=j > i + 1)
             ):
                 last = j
                 if _POSSESSIVE.search(self.words[j].raw):

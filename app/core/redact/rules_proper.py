@@ -282,13 +282,18 @@ class ProperNounRules:
             w = self.words[idx]
             if not NAME_CUE.search(self.text[max(0, w.start - 40) : w.start]):
                 continue
-            if w.norm in FUNCTION_WORDS or w.norm in TITLES_WORD or any(ch.isdigit() for ch in w.raw):
+            relative = RELATIVE_CUE.search(self.text[max(0, w.start - 40) : w.start])
+            # "her son Will visits": a first name that is also a function word, capitalised after a relative.
+            named_relative = relative and w.titlecase and self.names.is_first(w.norm)
+            if (w.norm in FUNCTION_WORDS and not named_relative) or w.norm in TITLES_WORD or any(
+                ch.isdigit() for ch in w.raw
+            ):
                 continue
             if self.text[w.end : w.end + 1] == ":":  # a field label ("User:"), not the name after it
                 continue
             if not (w.titlecase or (w.raw.islower() and self._cue_word(w))):
                 continue
-            if RELATIVE_CUE.search(self.text[max(0, w.start - 40) : w.start]) and self._history_after_relative(idx):
+            if relative and self._history_after_relative(idx):
                 continue
             last = idx
             while last + 1 < len(self.words) and last < idx + 2 and self._joined(last):
