@@ -31,8 +31,9 @@ from app.core.redact.rules_clinical import (
     widen_lowercase_names,
 )
 from app.core.redact.rules_dates import CALENDAR_WORDS, WEEKDAY_ABBREVIATIONS, find_dates
+from app.core.redact.rules_facilities import FACILITY_WORDS, find_facilities
 from app.core.redact.rules_ids import find_identifiers
-from app.core.redact.rules_locations import FACILITY_WORDS, find_locations, find_spoken_addresses
+from app.core.redact.rules_locations import find_locations, find_spoken_addresses
 from app.core.redact.rules_names import (
     Word,
     find_names,
@@ -193,8 +194,9 @@ class SpacyRedactor:
         spans += self._from_ner(text, ner_hits)
         spans += find_identifiers(shadow)
         spans += find_dates(shadow)
-        spans += find_locations(text, self.lexicon.names.english, clinical=self.lexicon.clinical_words)
-        spans += find_spoken_addresses(shadow, self.lexicon.names.english)
+        spans += find_locations(text)
+        spans += find_facilities(text, self.lexicon.names.english, self.lexicon.clinical_words)
+        spans += find_spoken_addresses(shadow)
         spans += find_names(text, words, self.lexicon)
         spans += find_proper_nouns(text, words, self.lexicon.names, spans)
         spans += self._listed(text, pseudonyms)

@@ -1,5 +1,5 @@
 """Places smaller than a state: street addresses (US and European layouts, military and PO boxes, multi-line
-address blocks), ZIP codes, and the names of hospitals and clinics.
+address blocks), ZIP codes and postcodes. Hospitals and clinics are in `rules_facilities`.
 """
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ import re
 
 from app.core.redact.base import Kind, Span
 from app.core.redact.name_words import FUNCTION_WORDS
-from app.core.redact.rules_dates import CALENDAR_WORDS
 from app.core.redact.spoken import ShadowText
 
-_CAP = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’.\-\u00C0-\u024F]*"
+CAPITALISED = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’.\-\u00C0-\u024F]*"
 _WORD = r"[^\W\d_][\w'’.\-]*"
 STREET_SUFFIX = (
     r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|close|terrace|ter|"
@@ -26,7 +25,7 @@ STREET_PREFIX = (
 )
 
 US_STREET = re.compile(
-    rf"\b\d{{1,6}}(?:\s\d{{1,5}})?\s+(?:[NSEW]\.?\s+)?(?:{_CAP}\s+){{0,3}}{_CAP}\s+(?i:{STREET_SUFFIX})\b\.?",
+    rf"\b\d{{1,6}}(?:\s\d{{1,5}})?\s+(?:[NSEW]\.?\s+)?(?:{CAPITALISED}\s+){{0,3}}{CAPITALISED}\s+(?i:{STREET_SUFFIX})\b\.?",
 )
 US_STREET_ANYCASE = re.compile(
     rf"\b\d{{1,6}}(?:\s\d{{1,5}})?\s+(?:{_WORD}\s+){{0,3}}(?:{STREET_SUFFIX})\b\.?", re.IGNORECASE
@@ -34,17 +33,17 @@ US_STREET_ANYCASE = re.compile(
 PREFIX_STREET = re.compile(
     # The word boundary leads, so the engine rejects most positions at once (twice as fast on a dictation).
     rf"\b(?:\d{{1,6}}\s+)?(?:{STREET_PREFIX})\.?\s+(?:{_WORD}\s+){{0,3}}(?:{_WORD}\s+)?\d{{1,5}}[A-Za-z]?\b"
-    rf"|\b(?:\d{{1,6}}\s+)?(?:{STREET_PREFIX})\.?\s+(?:{_CAP}\s?){{1,4}}"
+    rf"|\b(?:\d{{1,6}}\s+)?(?:{STREET_PREFIX})\.?\s+(?:{CAPITALISED}\s?){{1,4}}"
 )
 # "Dalmatinova 43", "1072 Pohlstrasse 9": a name and a house number, when another address part is near.
-NAME_NUMBER = re.compile(rf"(?:\b\d{{1,6}}\s+)?\b{_CAP}(?:\s+{_CAP}){{0,2}}\s+\d{{1,5}}[A-Za-z]?\b")
+NAME_NUMBER = re.compile(rf"(?:\b\d{{1,6}}\s+)?\b{CAPITALISED}(?:\s+{CAPITALISED}){{0,2}}\s+\d{{1,5}}[A-Za-z]?\b")
 UNIT_RE = re.compile(
     r"(?i:\b(?:apt|apartment|suite|ste|flat|p\.?\s?o\.?\s*box|post office box|psc|cmr|bldg|building)\.?\s*#?\s*"
     r"\d+[A-Za-z]?\b)|\b(?:Unit|Box)\s+#?\d+[A-Za-z]?\b"
 )
 MILITARY_RE = re.compile(r"\b(?:[ADF]PO\s+A[AEP]\s+\d{5}|US(?:NS|NV|S|CGC)\s+[A-Z][\w'-]+)")
 CITY_STATE_ZIP = re.compile(
-    rf"\b{_CAP}(?:\s+{_CAP}){{0,3}},\s*(?:[A-Z]{{2}}|[A-Z][a-z]+)\s+\d{{5}}(?:-\d{{4}})?\b"
+    rf"\b{CAPITALISED}(?:\s+{CAPITALISED}){{0,3}},\s*(?:[A-Z]{{2}}|[A-Z][a-z]+)\s+\d{{5}}(?:-\d{{4}})?\b"
     rf"|\b(?:[A-Z]{{2}})\s+\d{{5}}(?:-\d{{4}})?\b"
 )
 ADDRESS_CUE = re.compile(
@@ -71,79 +70,6 @@ TNM_RE = re.compile(r"[pcy]{0,2}T[0-4X][a-d]?N[0-3X][a-c]?M[01X]")
 POSTCODE_CUE = re.compile(r"\b(?:post\s?codes?|postal\s+codes?|zip|address(?:es)?|addr)\b", re.IGNORECASE)
 STREET_WORD = re.compile(rf"\b(?:{STREET_SUFFIX})\b\.?", re.IGNORECASE)
 CORNER_RE = re.compile(r"\bthe\s+corner\s+of\b", re.IGNORECASE)
-FACILITY_WORDS = (
-    r"hospital|hosp|clinic|clinics|medical cent(?:er|re)|med\.? cent(?:er|re)|health cent(?:er|re)|"
-    r"healthcare|health care|health system|medical group|infirmary|sanatorium|hospice|nursing home|care home|"
-    r"rehabilitation cent(?:er|re)|rehab cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|urgent care|"
-    r"memorial|institute|cancer cent(?:er|re)|heart cent(?:er|re)|children'?s|general|va|practice|pharmacy|"
-    r"laboratories|imaging|center|centre|branch|office"
-)
-FACILITY_RE = re.compile(
-    rf"(?:\b(?:St\.?|Saint|Mount|Mt\.?)\s+)?(?:(?:{_CAP}|[A-Z]{{3,6}})(?:\s+|-|\s+(?:of|and|&)\s+)){{1,4}}"
-    rf"(?i:{FACILITY_WORDS})\b\.?"
-)
-SAINT_RE = re.compile(rf"\b(?:St\.?|Saint|Mount|Mt\.?)\s+{_CAP}(?:'s|’s)?(?:\s+{_CAP})?")
-VISIT_CUE = re.compile(
-    r"\b(?:seen|treated|admitted|evaluated|presented|operated|followed|transferred|referred|discharged|visited|"
-    r"hospitali[sz]ed|diagnosed|examined|assessed|delivered|born|managed|cared for|attends?|works)\s+"
-    r"(?:(?:on\s+\S+\s+)?(?:at|to|from|in)\s+)?(?:the\s+|our\s+)?",
-    re.IGNORECASE,
-)
-# "at UCSF on March 15th", "at Johns Hopkins, ...": a capitalised name after "at" that ends where the clause does.
-AT_PLACE = re.compile(
-    rf"\b(?:at\s+(?:the\s+)?(?P<place>(?:(?:{_CAP}|[A-Z]{{2,6}})(?:-|\s+)){{0,3}}(?:{_CAP}|[A-Z]{{3,6}}))|"
-    rf"from\s+(?:the\s+)?(?P<place2>(?:{_CAP}(?:-|\s+)){{0,3}}{_CAP}))"
-    r"(?=\s+(?:on|in|for|from|and|last|this|since|with|after|before|to)\b|\s*[,.;:)?!]|\s*$)"
-)
-# Words that name a kind of place, not a particular one: "seen at Clinic", "admitted to Cardiology".
-GENERIC_PLACES = (
-    frozenset(
-        [
-            "clinic",
-            "hospital",
-            "office",
-            "home",
-            "er",
-            "ed",
-            "icu",
-            "emergency",
-            "department",
-            "room",
-            "ward",
-            "unit",
-            "floor",
-            "cardiology",
-            "oncology",
-            "neurology",
-            "surgery",
-            "radiology",
-            "urgent",
-            "care",
-            "pharmacy",
-            "lab",
-            "laboratory",
-            "outpatient",
-            "inpatient",
-            "the",
-            "our",
-            "my",
-            "his",
-            "her",
-            "their",
-            "this",
-            "that",
-            "rehab",
-            "rehabilitation",
-            "hospice",
-            "primary",
-            "dr",
-            "doctor",
-        ]
-    )
-    | CALENDAR_WORDS
-)
-
-
 ADDRESS_GLUE = frozenset({"and", "of", "the", "de", "del", "la", "le", "du"})
 # Words that start ordinary prose after an address: "...Elm Street, last seen in clinic".
 _PROSE = (
@@ -155,14 +81,7 @@ PROSE_WORDS = frozenset(_PROSE.split())
 
 _FIELDS = "ssn mrn dob phone tel fax email e-mail mobile cell insurance member policy account dx hx pmh hpi"
 FIELD_WORDS = frozenset(_FIELDS.split())
-# Lower-case dictation: "st marys hospital", "boston general hospital".
-FACILITY_LOWER = re.compile(
-    r"\b(?P<name>(?:(?:st|saint|mount|mt)\.?\s+)?[a-z][a-z'’.-]+(?:\s+[a-z][a-z'’.-]+){0,2})\s+"
-    r"(?:hospital|clinic|medical cent(?:er|re)|health cent(?:er|re)|infirmary|memorial)\b"
-)
-
-
-def _span(text: str, start: int, end: int, confidence: float, source: str, label: str) -> Span:
+def place_span(text: str, start: int, end: int, confidence: float, source: str, label: str) -> Span:
     while end > start and text[end - 1] in " ,\n\t":
         end -= 1
     return Span(start, end, Kind.LOCATION, text[start:end], confidence, source, label)
@@ -206,23 +125,21 @@ def _address_region(text: str, start: int) -> int:
     return end
 
 
-def find_locations(
-    text: str, english: frozenset[str] = frozenset(), facilities: bool = True, clinical: frozenset[str] = frozenset()
-) -> list[Span]:
+def find_locations(text: str) -> list[Span]:
     spans: list[Span] = []
     strong_lines: set[int] = set()
     for regex, confidence in ((US_STREET, 0.85), (PREFIX_STREET, 0.75), (UNIT_RE, 0.85), (MILITARY_RE, 0.9)):
         for m in regex.finditer(text):
             end = _address_region(text, m.start())
-            spans.append(_span(text, m.start(), max(end, m.end()), confidence, "rule:address", "ADDRESS"))
+            spans.append(place_span(text, m.start(), max(end, m.end()), confidence, "rule:address", "ADDRESS"))
             strong_lines.add(text.count("\n", 0, m.start()))
     for m in CORNER_RE.finditer(text):
-        spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.75, "rule:address", "ADDRESS"))
+        spans.append(place_span(text, m.start(), _address_region(text, m.start()), 0.75, "rule:address", "ADDRESS"))
     for m in POSTCODE_RE.finditer(text):
         if _postcode_context(text, m):
-            spans.append(_span(text, m.start(), m.end(), 0.8, "rule:postcode", "ADDRESS"))
+            spans.append(place_span(text, m.start(), m.end(), 0.8, "rule:postcode", "ADDRESS"))
     for m in CITY_STATE_ZIP.finditer(text):
-        spans.append(_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
+        spans.append(place_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
     for m in [*ADDRESS_CUE.finditer(text), *WEAK_ADDRESS_CUE.finditer(text)]:
         if re.search(r"\b(?:ip|e-?mail|web|mac|url)\s*$", text[max(0, m.start() - 8) : m.start()], re.IGNORECASE):
             continue  # "IP address 10.0.0.1", "email address ...": other rules own these
@@ -233,16 +150,14 @@ def find_locations(
             continue
         end = _address_region(text, m.end())
         if end - m.end() >= 3 and re.search(r"\d|corner", text[m.end() : end], re.IGNORECASE):
-            spans.append(_span(text, m.end(), end, 0.8, "rule:address", "ADDRESS"))
+            spans.append(place_span(text, m.end(), end, 0.8, "rule:address", "ADDRESS"))
         elif end - m.end() >= 3:
-            spans.append(_span(text, m.end(), end, 0.6, "rule:address", "ADDRESS"))
+            spans.append(place_span(text, m.end(), end, 0.6, "rule:address", "ADDRESS"))
     for m in US_STREET_ANYCASE.finditer(text):
         line = text.count("\n", 0, m.start())
         if ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()]) or line in strong_lines:
-            spans.append(_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
+            spans.append(place_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
     spans += _address_blocks(text, spans)
-    if facilities:
-        spans += _facilities(text, english, clinical)
     return spans
 
 
@@ -286,7 +201,7 @@ _ADDRESS_TRIGGERS = (
 )
 
 
-def find_spoken_addresses(shadow: ShadowText, english: frozenset[str] = frozenset()) -> list[Span]:
+def find_spoken_addresses(shadow: ShadowText) -> list[Span]:
     """Addresses whose house number was dictated ("lives at forty two oak lane"), found in the shadow text around
     each spoken number only: the typed-form pass has already seen the rest of the text."""
     out: list[Span] = []
@@ -294,7 +209,7 @@ def find_spoken_addresses(shadow: ShadowText, english: frozenset[str] = frozense
         piece = shadow.text[lo:hi]
         if not any(r.search(piece) for r in _ADDRESS_TRIGGERS):
             continue
-        for span in find_locations(piece, english, facilities=False):
+        for span in find_locations(piece):
             a, b = shadow.to_original(lo + span.start, lo + span.end)
             if span.source == "rule:address" and b > a:
                 out.append(span.moved(a, b, shadow.original[a:b]))
@@ -344,13 +259,13 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
     for i in sorted(starts_with_address):
         a, b, line = lines[i]
         offset = len(line) - len(line.lstrip(" >"))
-        out.append(_span(text, a + offset, b, 0.8, "rule:address", "ADDRESS"))
+        out.append(place_span(text, a + offset, b, 0.8, "rule:address", "ADDRESS"))
         for j in range(i + 1, min(i + 5, len(lines))):
             ja, jb, nxt = lines[j]
             if text[lines[j - 1][1] : ja].count("\n") > 1 or not _town_line(nxt):
                 break
             offset = len(nxt) - len(nxt.lstrip(" >,"))
-            out.append(_span(text, ja + offset, jb, 0.75, "rule:address", "ADDRESS"))
+            out.append(place_span(text, ja + offset, jb, 0.75, "rule:address", "ADDRESS"))
     for m in NAME_NUMBER.finditer(text):
         line_no = text.count("\n", 0, m.start())
         near = text[max(0, m.start() - 60) : m.end() + 60]
@@ -360,7 +275,7 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
             or UNIT_RE.search(near)
             or re.search(r"\b(?:street|st\.|corner)\b", near, re.IGNORECASE)
         ):
-            out.append(_span(text, m.start(), m.end(), 0.7, "rule:address", "ADDRESS"))
+            out.append(place_span(text, m.start(), m.end(), 0.7, "rule:address", "ADDRESS"))
     return out
 
 
@@ -373,86 +288,3 @@ def _town_line(line: str) -> bool:
     if len(tokens) > 5:
         return False
     return all(t[0].isupper() or t.isdigit() or t == "nan" or t[0] == "(" for t in tokens)
-
-
-def _breaks_name(word: str) -> bool:
-    lower = word.lower()
-    return lower in FUNCTION_WORDS and lower not in ("of", "and", "the") and not word.isupper()
-
-
-def _clinical_words(phrase: str, clinical: frozenset[str]) -> bool:
-    """'Cardiolite imaging', 'Eye Clinic', 'T-cell': a test, an organ or a cell type, not a particular place."""
-    if re.fullmatch(r"[A-Z]-[a-z]+", phrase):
-        return True
-    words = [w for w in re.findall(r"[^\W\d_]+", phrase.lower()) if w not in FUNCTION_WORDS]
-    return bool(words) and all(w in clinical for w in words)
-
-
-def _facilities(text: str, english: frozenset[str], clinical: frozenset[str] = frozenset()) -> list[Span]:
-    spans: list[Span] = []
-    for m in FACILITY_RE.finditer(text):
-        start = m.start()
-        # Title Case prose ("Review In Clinic", "Seen At The Hospital"): a name does not run across a preposition.
-        cut = [w for w in re.finditer(r"[\w']+", m.group()[:-1]) if _breaks_name(w.group())]
-        if cut:
-            start = m.start() + cut[-1].end()
-        words = re.findall(r"[\w']+", text[start : m.end()].lower())
-        if len(words) < 2:
-            continue
-        if all(w.strip("'s") in GENERIC_PLACES or w in FUNCTION_WORDS for w in words[:-1]) and len(words) <= 2:
-            continue
-        if words and words[0] in FUNCTION_WORDS:
-            continue
-        first = m.group().split()[0]
-        if len(words) == 2 and first.isupper() and len(first) <= 2:
-            continue  # "TM center"
-        if all(re.fullmatch(rf"(?:{FACILITY_WORDS}|health|medical|surgery|special|care|unit)", w) for w in words):
-            continue  # "Health Center", "Special Care Unit": a kind of place, not a particular one
-        if _clinical_words(text[start : m.end()].rsplit(None, 1)[0], clinical):
-            continue
-        spans.append(_span(text, start, m.end(), 0.85, "rule:facility", "FACILITY"))
-    for m in FACILITY_LOWER.finditer(text):
-        words = m.group("name").split()
-        # Keep only the words that name the place: a saint, or words no dictionary knows ("cedars sinai").
-        while (
-            words
-            and words[0].strip(".") not in ("st", "saint", "mount", "mt")
-            and (words[0] in FUNCTION_WORDS or words[0] in english or words[0] in GENERIC_PLACES)
-        ):
-            words.pop(0)
-        if not words or all(w in english or w in GENERIC_PLACES for w in words):
-            continue
-        start = m.end("name") - len(" ".join(words))
-        spans.append(_span(text, start, m.end(), 0.7, "rule:facility", "FACILITY"))
-    for m in SAINT_RE.finditer(text):
-        spans.append(_span(text, m.start(), m.end(), 0.8, "rule:facility", "FACILITY"))
-    for m in AT_PLACE.finditer(text):
-        group = "place" if m.group("place") else "place2"
-        phrase = m.group(group)
-        words = re.findall(r"[\w']+", phrase.lower())
-        if not words or words[0] in GENERIC_PLACES or all(w in GENERIC_PLACES or w in FUNCTION_WORDS for w in words):
-            continue
-        if len(words) == 1 and words[0] in english and not phrase.isupper():
-            continue  # "at Rest", "at Home": an ordinary word with a capital
-        if group == "place2" and phrase.isupper():
-            continue  # "from COPD": an abbreviation, not a place
-        if re.search(r"\d", phrase):
-            continue  # "at C5-C6", "from L4-L5": spinal levels and other codes, not places
-        if phrase.isupper() and phrase in ("ATM", "ICU", "NICU", "PICU", "CCU", "PACU", "OR", "ER", "ED", "PCP", "GP"):
-            continue
-        start = m.start(group)
-        spans.append(_span(text, start, start + len(phrase), 0.6, "rule:facility", "FACILITY"))
-    for m in VISIT_CUE.finditer(text):
-        nm = re.match(
-            rf"(?:(?:{_CAP}|[A-Z]{{2,6}}|St\.)(?:\s+|-|\s+(?:of|and|&)\s+)?){{1,5}}", text[m.end() : m.end() + 80]
-        )
-        if not nm:
-            continue
-        phrase = nm.group().strip(" -")
-        words = re.findall(r"[\w']+", phrase.lower())
-        if not words or all(w in GENERIC_PLACES for w in words) or words[0] in GENERIC_PLACES:
-            continue
-        if _clinical_words(phrase, clinical):
-            continue  # "diagnosed T-cell lymphoma"
-        spans.append(_span(text, m.end(), m.end() + len(phrase), 0.75, "rule:facility", "FACILITY"))
-    return spans
