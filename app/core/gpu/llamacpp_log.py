@@ -28,7 +28,6 @@ _VRAM = re.compile(r"VRAM: (\d+) MiB")
 _FREE = re.compile(r"using device (?:ROCm|CUDA|HIP)(\d+) \((.*?)\)(?: \([0-9a-fA-F:.]+\))? - (\d+) MiB free")
 _LISTED = re.compile(r"^\s*(?:ROCm|CUDA|HIP)(\d+): (.*?) \((\d+) MiB, (\d+) MiB free\)")
 _OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
-_BUFFER = re.compile(r"\b((?:ROCm|CUDA|HIP)\d+) (?:model )?buffer size =\s*(\d+(?:\.\d+)?) MiB")
 _TENSILE = re.compile(r"TensileLibrary.*GPU arch\s*:\s*(gfx[0-9a-f]+)|Cannot read .*TensileLibrary.*?(gfx[0-9a-f]+)")
 
 _NO_DEVICE = (
@@ -162,7 +161,7 @@ def parse_offload(text: str) -> Offload | None:
     if not matches:
         return None
     last = matches[-1]
-    buffers = {name: float(size) for name, size in _BUFFER.findall(text[last.start() :])}
+    buffers = {n: mib for n, mib in weight_buffers(text[last.start() :]).items() if _GPU_BUFFER.fullmatch(n)}
     return Offload(int(last.group(1)), int(last.group(2)), buffers)
 
 

@@ -223,6 +223,8 @@ def build_probe(sources: ProbeSources) -> GpuProbe:
                 _, reading.partition_mode, reading.partition_id = partitions[reading.index]
     _correct_partitions(smi, warnings)
     amd = amd_smi.parse_any(sources.amd_smi) if sources.amd_smi else []
+    if not amd and sources.amd_smi_static:  # amd-smi before 25.x prints its usage when run bare
+        amd = amd_smi.parse_any(sources.amd_smi_static)
     llama = sources.llama
     hip = list(llama.devices) if llama else []
     candidates = [rocminfo.devices if rocminfo else [], smi, list(sources.sysfs), amd]

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import psutil
 
-from app.core.gpu import amd_smi
 from app.core.gpu.devices import DeviceReading
 from app.core.gpu.llama_build import LlamaBuild, query_llama_build
 from app.core.gpu.p2p import read_kernel_config
@@ -57,6 +56,7 @@ class ProbeSources:
     rocm_smi: str | None = None
     rocm_smi_concise: str | None = None
     amd_smi: str | None = None
+    amd_smi_static: str | None = None  # `amd-smi static --json`: read when the bare command lists no device
     amd_smi_topology: str | None = None
     sysfs: list[DeviceReading] = field(default_factory=list)
     kernel_config: str | None = None
@@ -107,13 +107,6 @@ def run_tool(name: str, argv: Sequence[str], timeout_s: float, runner: Runner) -
     return ToolStatus(name, "ok"), output
 
 
-def _amd_smi_devices_text(default_view: str | None, static_json: str | None) -> str | None:
-    """The default view when it lists devices (it has live memory use), else the static JSON."""
-    if default_view and amd_smi.parse_any(default_view):
-        return default_view
-    return static_json if static_json and amd_smi.parse_any(static_json) else default_view
-
-
 def collect_sources(
     hip_visible_devices: str = "",
     hsa_override_gfx_version: str = "",
@@ -132,7 +125,8 @@ def collect_sources(
         rocminfo=results["rocminfo"][1],
         rocm_smi=results["rocm-smi"][1],
         rocm_smi_concise=results["rocm-smi concise"][1],
-        amd_smi=_amd_smi_devices_text(results["amd-smi"][1], results["amd-smi static"][1]),
+        amd_smi=results["amd-smi"][1],
+        amd_smi_static=results["amd-smi static"][1],
         amd_smi_topology=results["amd-smi topology"][1],
         sysfs=read_sysfs(),
         kernel_config=kernel_text,

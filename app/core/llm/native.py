@@ -46,7 +46,7 @@ _recent_lock = threading.Lock()
 _last_level = logging.DEBUG
 _callback_ref: Any = None  # the ctypes callback must stay alive as long as llama.cpp may call it
 # The lines saying where the weights went, printed mid-load and followed by more lines than `_recent` keeps.
-_weight_lines: list[str] = []
+_weight_lines: collections.deque[str] = collections.deque(maxlen=64)  # other loads (benchmarks) add too
 
 
 def _on_native_log(level: int, text: bytes | None, _user_data: Any) -> None:

@@ -13,7 +13,7 @@ from datetime import date
 from itertools import pairwise
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.name_match import close_spelling, name_words, same_full_name
+from app.core.redact.name_match import close_spelling, name_words, same_full_name, two_real_names
 from app.core.redact.pseudonyms import PseudonymMap
 from app.core.redact.rules_names import is_lowercase_text
 
@@ -67,7 +67,8 @@ def near_name_mentions(
     for start, end, word in candidates:
         if word in targets or is_ordinary_word(word) or (cased and not text[start].isupper()):
             continue  # in text with capitals, a lower-case word ("her carer") is not a misheard name
-        target = next((t for t in targets if close_spelling(word, t) and not _both_real(word, t, is_real_name)), None)
+        close = (t for t in targets if close_spelling(word, t) and not two_real_names(word, t, is_real_name))
+        target = next(close, None)
         if target is not None:
             found.append((start, end, target))
     return found
@@ -84,10 +85,6 @@ def known_name_words(pseudonyms: PseudonymMap) -> dict[str, str]:
         for word in [*parts, "".join(parts)]:
             out.setdefault(word, entry.placeholder)
     return out
-
-
-def _both_real(a: str, b: str, is_real_name: Callable[[str], bool]) -> bool:
-    return is_real_name(a) and is_real_name(b)
 
 
 def alias_misheard_names(spans: Iterable[Span], pseudonyms: PseudonymMap, is_real_name: Callable[[str], bool]) -> None:

@@ -59,12 +59,17 @@ def _with_one_split_joined(words: Sequence[str]) -> Iterator[list[str]]:
         yield [*words[:i], words[i] + words[i + 1], *words[i + 2 :]]
 
 
+def two_real_names(a: str, b: str, is_real_name: Callable[[str], bool]) -> bool:
+    """Both words are real names, so a difference between them is two people, not a mishearing."""
+    return is_real_name(a) and is_real_name(b)
+
+
 def misheard_as(word: str, known: str, is_real_name: Callable[[str], bool]) -> bool:
     """`word` can be the recogniser's spelling of the name word `known`: the same, or close in spelling or sound
     and not itself another real name."""
     if word == known:
         return True
-    if is_real_name(word) and is_real_name(known):
+    if two_real_names(word, known, is_real_name):
         return False
     return close_spelling(word, known) or sounds_alike(word, known)
 

@@ -74,7 +74,7 @@ class PseudonymMap:
     # ---- assigning ----
     def entry_for(self, span: Span) -> Entry:
         key, iso = identity_key(span, self.reference_date)
-        found = self._by_key.get((span.kind, key)) or self._partial_name(span, key)
+        found = self._lookup(span, key)
         if found is not None:
             entry = self.entries[found]
             if span.text not in entry.surfaces:
@@ -101,7 +101,9 @@ class PseudonymMap:
 
     def find(self, span: Span) -> str | None:
         """The placeholder `span` already has (same key, or a part of a known name), without assigning one."""
-        key, _ = identity_key(span, self.reference_date)
+        return self._lookup(span, identity_key(span, self.reference_date)[0])
+
+    def _lookup(self, span: Span, key: str) -> str | None:
         return self._by_key.get((span.kind, key)) or self._partial_name(span, key)
 
     def _partial_name(self, span: Span, key: str) -> str | None:

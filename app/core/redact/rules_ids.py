@@ -111,12 +111,12 @@ PLATE_RE = re.compile(
     r"(?:(?P<spoken>(?:(?:\d{1,4}|[a-z])\s+){3,7}(?:\d{1,4}|[a-z]))\b"
     r"|(?P<plate>[A-Z0-9]{1,4}(?:[ -][A-Z0-9]{1,4}){0,2})(?![\w-]))"
 )
-PLATE_CONTEXT = re.compile(r"\b(?:licen[cs]e|car|vehicle|van|truck|motorbike|motorcycle|plate|dvla|dmv)\b", re.I)
+_VEHICLE_WORDS = r"car|van|vehicle|truck|motorbike|motorcycle|dvla|dmv|licen[cs]e"
+PLATE_CONTEXT = re.compile(rf"\b(?:{_VEHICLE_WORDS}|plate)\b", re.I)
 # An orthopaedic plate ("locking plate LCP 3.5 mm", "plate DCP 4 hole") has no vehicle on its line; a number plate
 # comes with one, or is called a "plate number".
 VEHICLE_LINE = re.compile(
-    r"\b(?:car|cars|van|vehicle|truck|lorry|motorbike|motorcycle|taxi|ambulance|dvla|dmv|registration|reg|"
-    r"licen[cs]e|number\s+plates?|plates?\s+(?:no|number))\b",
+    rf"\b(?:{_VEHICLE_WORDS}|cars|lorry|taxi|ambulance|registration|reg|number\s+plates?|plates?\s+(?:no|number))\b",
     re.I,
 )
 IMPLANT_AFTER = re.compile(r"\.\d|\s*(?:mm|cm|holes?|screws?)\b", re.I)
