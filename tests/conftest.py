@@ -17,7 +17,9 @@ enforce_offline()
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("CLINIC_TEST_MODELS_DIR", REPO / "models"))
-SHARED_DATA = REPO.parent / "shared" / "data"
+# Third-party fixtures copied from the development data with their licences (tests/data/README.md): the suite
+# passes from the repository alone, with no ../shared beside it.
+FIXTURE_DATA = REPO / "tests" / "data"
 
 _LOOPBACK = ("127.", "::1", "localhost")
 
@@ -77,5 +79,5 @@ def models_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    return SHARED_DATA
+def fixture_data() -> Path:
+    return FIXTURE_DATA

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import weakref
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,11 +94,34 @@ def _waiting(frame: FrameType) -> bool:
     return (code.co_filename.rsplit("/", 1)[-1], code.co_name) in _WAITING
 
 
-def _cpu_s(ident: int) -> float | None:
-    try:
-        return time.clock_gettime(time.pthread_getcpuclockid(ident))
-    except (OSError, AttributeError):  # the thread has ended; or a platform without per-thread clocks
+def _native_ids() -> dict[int, int]:
+    """Python thread ident -> the kernel's thread id, for the threads alive now."""
+    return {t.ident: t.native_id for t in threading.enumerate() if t.ident is not None and t.native_id is not None}
+
+
+def _cpu_s(native_id: int | None) -> float | None:
+    """CPU time a thread has used, read from /proc by its kernel id. Never through pthread_getcpuclockid: asking
+    pthreads about a thread that has ended is undefined behaviour, and it crashed a test run (a segmentation
+    fault). A thread that has ended only makes the file disappear; elsewhere than Linux there is no figure."""
+    if native_id is None:
         return None
+    try:
+        with open(f"/proc/self/task/{native_id}/schedstat", "rb") as fh:
+            return int(fh.read().split()[0]) / 1e9  # nanoseconds on the CPU
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_RUNNING: weakref.WeakSet[StallWatcher] = weakref.WeakSet()
+
+
+def stop_running_watchers() -> int:
+    """Stop every watcher still running (a test that failed half-way must not leave one sampling into the next
+    test); returns how many there were."""
+    running = list(_RUNNING)
+    for watcher in running:
+        watcher.stop()
+    return len(running)
 
 
 @dataclass
@@ -142,11 +166,13 @@ class StallWatcher:
 
     def start(self) -> None:
         self._started = time.perf_counter()
+        _RUNNING.add(self)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(2)
+        _RUNNING.discard(self)
 
     # -- the watcher's thread --------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -160,17 +186,18 @@ class StallWatcher:
             woke = now
             frames = sys._current_frames()
             frames.pop(me, None)
+            native = _native_ids()
             tick = self._last_tick()
             if stall is not None and tick != stall.tick:
-                self._close(stall, tick)
+                self._close(stall, tick, native)
                 stall = None
             if now - tick >= self._late_s:
                 if stall is None:
                     stall = _Open(tick, self._clocks_at(recent, tick + self._interval_s), {}, {})
                 self._sample(stall, frames, held_off)
-            recent.append((now, {ident: cpu for ident in frames if (cpu := _cpu_s(ident)) is not None}))
+            recent.append((now, {ident: cpu for ident in frames if (cpu := _cpu_s(native.get(ident))) is not None}))
         if stall is not None:
-            self._close(stall, time.perf_counter())
+            self._close(stall, time.perf_counter(), _native_ids())
 
     @staticmethod
     def _clocks_at(recent: deque[tuple[float, dict[int, float]]], moment: float) -> dict[int, float]:
@@ -195,11 +222,11 @@ class StallWatcher:
                 self.held_off_samples += 1
                 self._after_held_off.update(sampled)
 
-    def _close(self, stall: _Open, end_tick: float) -> None:
+    def _close(self, stall: _Open, end_tick: float, native: dict[int, int]) -> None:
         stall_ms = (end_tick - stall.tick - self._interval_s) * 1000.0
         threads = []
         for ident, sites in stall.sites.items():
-            cpu_after, cpu_before = _cpu_s(ident), stall.cpu_before.get(ident)
+            cpu_after, cpu_before = _cpu_s(native.get(ident)), stall.cpu_before.get(ident)
             cpu_ms = (cpu_after - cpu_before) * 1000.0 if cpu_after is not None and cpu_before is not None else 0.0
             threads.append(ThreadActivity(stall.labels[ident], cpu_ms, tuple(sorted(sites))))
         threads.sort(key=lambda t: (t.thread != GUI_LABEL, -t.cpu_ms))

@@ -13,10 +13,10 @@ from app.core.audio.decode import decode_file
 PAD = 6  # windows of padding for pad_s=0.2 (32 ms windows)
 
 
-def test_streaming_probabilities_equal_a_whole_recording_pass(shared_data: Path) -> None:
+def test_streaming_probabilities_equal_a_whole_recording_pass(fixture_data: Path) -> None:
     """Silero carries state from window to window: fed in odd-sized blocks it must match faster-whisper's own pass."""
     faster_whisper_vad = pytest.importorskip("faster_whisper.vad")
-    audio = decode_file(shared_data / "speech" / "coqui_LJ001-0002.wav").samples
+    audio = decode_file(fixture_data / "speech" / "coqui_LJ001-0002.wav").samples
     audio = audio[: audio.size // WINDOW * WINDOW]
     reference = faster_whisper_vad.get_vad_model()(audio).reshape(-1)
     vad = StreamingVad()

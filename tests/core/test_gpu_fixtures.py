@@ -1,6 +1,6 @@
 """Inputs shared by the GPU tests, and checks that the constructed ones are what they claim to be.
 
-Recorded inputs are read straight from /work/shared/data/gpu (real outputs from real machines). What is NOT recorded
+Recorded inputs are read from tests/data/gpu (real outputs from real machines, copied from the development data). What is NOT recorded
 is constructed here, and says so:
 - two W7900s in one machine: no such recording exists; `two_w7900_rocminfo()` copies the GPU agent of the recorded
   single-W7900 rocminfo (ROCm 6.0, Manjaro) as a second agent with another PCI address.
@@ -21,7 +21,7 @@ from app.core.gpu.llama_build import LlamaBuild
 from app.core.gpu.rocminfo import parse_rocminfo
 from app.core.gpu.runner import ProbeSources
 
-GPU_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "gpu"
+GPU_DATA = Path(__file__).resolve().parents[1] / "data" / "gpu"
 W7900_ROCMINFO = "w7900_rocminfo_rocm6.0_manjaro.txt"
 GIB = 2**30
 

@@ -1,4 +1,4 @@
-"""Each tool parser on the recorded outputs in /work/shared/data/gpu (real machines; partial ones say so)."""
+"""Each tool parser on the recorded outputs in tests/data/gpu (real machines; partial ones say so)."""
 
 from __future__ import annotations
 

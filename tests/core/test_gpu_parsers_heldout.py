@@ -2,7 +2,7 @@
 (W7900, W7800, MI300X, RX 7900 GRE, RX 6800 XT, iGPUs), other llama.cpp versions, Windows, amd-smi JSON.
 
 Every input here is CONSTRUCTED in the tools' own printed formats (checked against outputs posted in ROCm,
-llama.cpp and ollama issues and against the tools' source), not recorded: no file in /work/shared/data/gpu was
+llama.cpp and ollama issues and against the tools' source), not recorded: no file in tests/data/gpu was
 copied. Values that identify a card (chip ids, rocminfo's W7900 pool of 47,169,536 KB) are the recorded ones.
 """
 

@@ -1,5 +1,5 @@
 """The probe merges the tools' outputs into devices, P2P status and advice. Inputs are the recorded outputs in
-/work/shared/data/gpu; anything constructed says so."""
+tests/data/gpu; anything constructed says so."""
 
 from __future__ import annotations
 

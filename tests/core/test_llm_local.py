@@ -276,7 +276,7 @@ def test_other_threads_output_is_not_swallowed_while_loading(
     assert "metadata dump" not in err
 
 
-def test_long_text_is_condensed_within_the_real_context_window(tmp_path: Path, shared_data: Path) -> None:
+def test_long_text_is_condensed_within_the_real_context_window(tmp_path: Path, fixture_data: Path) -> None:
     """Map-reduce with llama.cpp's real tokenizer: every call must fit the context (llama.cpp refuses a longer
     prompt), and the user is told. The model answers empty, so only the plumbing is checked."""
     from app.core.llm.drafting import draft
@@ -285,7 +285,7 @@ def test_long_text_is_condensed_within_the_real_context_window(tmp_path: Path, s
     settings = Settings()
     settings.gpu.n_ctx = 2048
     settings.llm.max_tokens = 128
-    records = (json.loads(line) for line in (shared_data / "clinical" / "mtsamples_sample50.jsonl").open())
+    records = (json.loads(line) for line in (fixture_data / "clinical" / "mtsamples_sample50.jsonl").open())
     text = "\n\n".join(r["text"] for _, r in zip(range(2), records, strict=False))
     notices: list[str] = []
     model = LocalLlm(settings, tmp_path, model=str(path))

@@ -37,9 +37,9 @@ def options() -> DecodeOptions:
 
 
 def test_word_error_rate_on_the_speech_clips(
-    transcriber: FasterWhisperTranscriber, options: DecodeOptions, shared_data: Path
+    transcriber: FasterWhisperTranscriber, options: DecodeOptions, fixture_data: Path
 ) -> None:
-    speech = shared_data / "speech"
+    speech = fixture_data / "speech"
     with open(speech / "references.tsv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     errors = words = 0
@@ -87,8 +87,8 @@ def test_dictation_commands_in_real_speech(
     assert second == "Continue atorvastatin 40 mg at night."
 
 
-def test_language_setting(transcriber: FasterWhisperTranscriber, shared_data: Path) -> None:
-    clip = shared_data / "speech" / "coqui_LJ001-0004.wav"
+def test_language_setting(transcriber: FasterWhisperTranscriber, fixture_data: Path) -> None:
+    clip = fixture_data / "speech" / "coqui_LJ001-0004.wav"
     if transcriber.multilingual:
         detected = transcribe_file(clip, transcriber, DecodeOptions(language=None))
         assert detected.language == "en"

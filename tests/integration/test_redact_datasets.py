@@ -31,8 +31,8 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def test_dev_set_targets(redactor: SpacyRedactor, shared_data: Path) -> None:
-    gold = [gold_record(r) for r in _jsonl(shared_data / "deid" / "dev.jsonl")]
+def test_dev_set_targets(redactor: SpacyRedactor, fixture_data: Path) -> None:
+    gold = [gold_record(r) for r in _jsonl(fixture_data / "deid" / "dev.jsonl")]
     scorer = Scorer()
     for record, spans in zip(gold, redactor.detect_many([g.text for g in gold]), strict=True):
         scorer.add(record, spans)
@@ -43,9 +43,9 @@ def test_dev_set_targets(redactor: SpacyRedactor, shared_data: Path) -> None:
     assert report["records_without_identifiers"]["false_positive_rate"] <= 0.10
 
 
-def test_aci_bench_patient_names_never_survive(redactor: SpacyRedactor, shared_data: Path) -> None:
+def test_aci_bench_patient_names_never_survive(redactor: SpacyRedactor, fixture_data: Path) -> None:
     survivors = []
-    for record in _jsonl(shared_data / "clinical" / "aci_bench_dev.jsonl"):
+    for record in _jsonl(fixture_data / "clinical" / "aci_bench_dev.jsonl"):
         meta = record["metadata"]
         assert isinstance(meta, dict)
         redacted = redactor.redact(str(record["dialogue"])).redacted_text
@@ -55,8 +55,8 @@ def test_aci_bench_patient_names_never_survive(redactor: SpacyRedactor, shared_d
     assert survivors == []
 
 
-def test_mtsamples_over_redaction_is_low(redactor: SpacyRedactor, shared_data: Path) -> None:
-    notes = [str(r["text"]) for r in _jsonl(shared_data / "clinical" / "mtsamples_sample50.jsonl")]
+def test_mtsamples_over_redaction_is_low(redactor: SpacyRedactor, fixture_data: Path) -> None:
+    notes = [str(r["text"]) for r in _jsonl(fixture_data / "clinical" / "mtsamples_sample50.jsonl")]
     removed = sum(s.end - s.start for spans in redactor.detect_many(notes) for s in spans)
     per_thousand = 1000 * removed / sum(len(n) for n in notes)
     assert per_thousand < 15.0

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from app.ui.stall_watcher import stop_running_watchers
 from tests.support.tiny_gguf import write_tiny_gguf
 from tests.ui.support import ui_settings
 
@@ -53,6 +54,9 @@ def no_leftover_qt_objects(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) 
     for widget in leftover:
         problems.append(f"top-level window {type(widget).__name__} '{widget.windowTitle()}' left open")
         widget.close()
+    watchers = stop_running_watchers()
+    if watchers:
+        problems.append(f"{watchers} stall watcher thread(s) still sampling")
     if problems:
         pytest.fail("Qt objects left behind:\n  " + "\n  ".join(problems))
 

@@ -40,9 +40,9 @@ def _select(view: Any, text: str, needle: str) -> None:
 
 
 def test_consultation_end_to_end(
-    qtbot: QtBot, tmp_path: Path, models_dir: Path, shared_data: Path, tiny_model: Path, engines: dict[str, Any]
+    qtbot: QtBot, tmp_path: Path, models_dir: Path, fixture_data: Path, tiny_model: Path, engines: dict[str, Any]
 ) -> None:
-    speech = shared_data / "speech"
+    speech = fixture_data / "speech"
     create_store(tmp_path / "data")
     played: list[int] = []
     clinic = _start(qtbot, tmp_path, models_dir, tiny_model, engines, speech / "coqui_LJ001-0002.wav", played)
@@ -194,10 +194,10 @@ def _cursor_at(view: Any, offset: int) -> QTextCursor:
 
 
 def test_locking_while_dictating_keeps_the_words(
-    qtbot: QtBot, tmp_path: Path, models_dir: Path, shared_data: Path, tiny_model: Path, engines: dict[str, Any]
+    qtbot: QtBot, tmp_path: Path, models_dir: Path, fixture_data: Path, tiny_model: Path, engines: dict[str, Any]
 ) -> None:
     create_store(tmp_path / "data")
-    clinic = _start(qtbot, tmp_path, models_dir, tiny_model, engines, shared_data / "speech" / "coqui_LJ001-0002.wav",
+    clinic = _start(qtbot, tmp_path, models_dir, tiny_model, engines, fixture_data / "speech" / "coqui_LJ001-0002.wav",
                     [])
     new_encounter(qtbot, clinic, "Lock", "Lou", "L-1")
     updates: list[Any] = []
@@ -222,12 +222,12 @@ def test_locking_while_dictating_keeps_the_words(
     shut(qtbot, clinic)
 
 def test_the_window_stays_responsive_while_dictation_generation_and_speech_run(
-    qtbot: QtBot, tmp_path: Path, models_dir: Path, shared_data: Path, tiny_model: Path, engines: dict[str, Any],
+    qtbot: QtBot, tmp_path: Path, models_dir: Path, fixture_data: Path, tiny_model: Path, engines: dict[str, Any],
     record_property: Any,
 ) -> None:
     create_store(tmp_path / "data")
     played: list[int] = []
-    clinic = _start(qtbot, tmp_path, models_dir, tiny_model, engines, shared_data / "speech" / "coqui_LJ001-0002.wav",
+    clinic = _start(qtbot, tmp_path, models_dir, tiny_model, engines, fixture_data / "speech" / "coqui_LJ001-0002.wav",
                     played, review=False, max_tokens=200)
     new_encounter(qtbot, clinic, "Probe", "Pat", None)
     panel = clinic.window.encounter_view.dictation

@@ -13,12 +13,12 @@ from tests.ui.support import ui_settings
 
 
 def test_the_gui_bench_measures_a_consultation_in_the_window(
-    tmp_path: Path, models_dir: Path, shared_data: Path, tiny_model: Path
+    tmp_path: Path, models_dir: Path, fixture_data: Path, tiny_model: Path
 ) -> None:
     settings = ui_settings(str(tiny_model), max_tokens=64, review=True)
     request = BenchRequest(settings, models_dir, tmp_path, quick=True)
 
-    clip = shared_data / "speech" / "coqui_LJ001-0002.wav"
+    clip = fixture_data / "speech" / "coqui_LJ001-0002.wav"
     # A referral letter: free text, so the tiny test model's words make a letter (a SOAP note must be valid JSON).
     figures = gui_bench.run(request, dictation=clip, playback_speed=20, task="referral")
 
