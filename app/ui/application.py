@@ -4,8 +4,8 @@ starting, settings and closing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
@@ -96,7 +96,7 @@ class ClinicApplication(QObject):
         d.answer_stopped.connect(lambda _task: self._answer_spoken(complete=False))
         d.job_failed.connect(lambda: self._answer_spoken(complete=False))
         d.model_loading.connect(self._model_loading)
-        handlers: dict[str, Any] = {
+        handlers: dict[str, Callable[[], object]] = {
             "new_patient": p.open_new_patient_dialog,
             "settings": self.open_settings,
             "lock": lambda: s.lock("Locked."),
@@ -155,7 +155,7 @@ class ClinicApplication(QObject):
         self.window.show_locked(True, reason)
 
     # -- navigation ----------------------------------------------------------------------------------------------
-    def _leave_encounter(self, then: Any) -> None:
+    def _leave_encounter(self, then: Callable[[], None]) -> None:
         """Leave only after a running dictation has finished its last words (nothing the doctor said is lost)."""
         if self.encounter.data is None:
             then()
@@ -167,7 +167,7 @@ class ClinicApplication(QObject):
         else:
             job.ended.connect(lambda: self._close_encounter_then(then))
 
-    def _close_encounter_then(self, then: Any) -> None:
+    def _close_encounter_then(self, then: Callable[[], None]) -> None:
         self.encounter.close()
         then()
 

@@ -10,19 +10,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import gc_policy
 from app.core.config import Settings
+from app.core.services import engines as engine_registry
 from app.core.storage.worker import StoreWorker
 from app.ui.executor_lane import store_lane
 from app.ui.workers import Job, JobLane, JobToken, Lane
 
+if TYPE_CHECKING:
+    from app.core.asr.base import Transcriber
+    from app.core.audio.base import AudioSource
+    from app.core.llm.base import LanguageModel
+    from app.core.redact.base import Redactor
+    from app.core.storage.store import Store
+    from app.core.tts.base import Speaker
+    from app.core.tts.playback import StreamOpener
+
 log = logging.getLogger(__name__)
+
+EngineName = Literal["store", "asr", "redact", "llm", "tts"]
+LaneName = Literal["store", "asr", "redact", "llm", "tts", "tools"]
+E = TypeVar("E")
+EngineFactory = Callable[[Settings, Path, Path], E]  # (settings, data_dir, models_dir) -> the engine
+EngineWork = Callable[[E, JobToken], object]  # runs on the engine's lane, given the engine and the job's token
+Warmed = Literal["asr", "redact", "tts"]  # the engines `preload` builds and warms
+_WARMED: tuple[Warmed, ...] = ("asr", "redact", "tts")
+Preparation = Warmed | Literal["llm library"]
 
 # Which settings sections each engine is built from: a change there closes the engine (rebuilt on next use).
 ENGINE_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -38,7 +57,7 @@ READ_PER_USE: dict[str, frozenset[str]] = {
     "llm": frozenset({"temperature", "top_p", "max_tokens", "repeat_penalty", "seed"}),
     "redaction": frozenset({"review_before_sending"}),
 }
-LANES = ("store", "asr", "redact", "llm", "tts", "tools")
+LANES: tuple[LaneName, ...] = ("store", "asr", "redact", "llm", "tts", "tools")
 SETTLE_AFTER_MS = 500  # engines are built in bursts (three while the passphrase is typed): one settle for all
 
 
@@ -48,68 +67,44 @@ def _section_changed(old: Settings, new: Settings, section: str) -> bool:
     return any(before[key] != after[key] for key in before if key not in ignored)
 
 
-def _default_store(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
-    from app.core.storage.store import Store
-
-    return Store.from_settings(settings, data_dir)
-
-
-def _default_transcriber(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
-    from app.core.asr.faster_whisper_engine import load_transcriber
-
-    return load_transcriber(settings.asr, models_dir)
+# The registry is the core's (`app.core.services.engines`); these adapt it to the lanes' (settings, data_dir,
+# models_dir) signature, the seam tests replace.
+def _default_store(settings: Settings, data_dir: Path, models_dir: Path) -> Store:
+    return engine_registry.load_store(settings, data_dir)
 
 
-def _default_redactor(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
-    from app.core.redact.engine import SpacyRedactor
-
-    return SpacyRedactor.from_settings(settings, models_dir)
+def _default_transcriber(settings: Settings, data_dir: Path, models_dir: Path) -> Transcriber:
+    return engine_registry.load_transcriber(settings, models_dir)
 
 
-def _default_language_model(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
-    from app.core.llm.factory import create_language_model
-
-    return create_language_model(settings, models_dir)
+def _default_redactor(settings: Settings, data_dir: Path, models_dir: Path) -> Redactor:
+    return engine_registry.load_redactor(settings, models_dir)
 
 
-def _default_speaker(settings: Settings, data_dir: Path, models_dir: Path) -> Any:
-    from app.core.tts.piper_engine import PiperSpeaker
-
-    return PiperSpeaker.from_settings(settings, models_dir=models_dir)
+def _default_language_model(settings: Settings, data_dir: Path, models_dir: Path) -> LanguageModel:
+    return engine_registry.load_language_model(settings, models_dir)
 
 
-def _default_microphone(settings: Settings) -> Any:
-    from app.core.audio.capture import MicrophoneSource
-
-    return MicrophoneSource(settings.asr.input_device, queue_seconds=settings.asr.queue_seconds)
-
-
-def _default_output_stream() -> Any:
-    from app.core.tts.playback import open_sounddevice_stream
-
-    return open_sounddevice_stream
-
-
-EngineFactory = Callable[[Settings, Path, Path], Any]
+def _default_speaker(settings: Settings, data_dir: Path, models_dir: Path) -> Speaker:
+    return engine_registry.load_speaker(settings, models_dir)
 
 
 @dataclass
 class EngineFactories:
     """How each engine is made. Every factory takes (settings, data_dir, models_dir) and runs on its lane."""
 
-    store: EngineFactory = _default_store
-    asr: EngineFactory = _default_transcriber
-    redact: EngineFactory = _default_redactor
-    llm: EngineFactory = _default_language_model
-    tts: EngineFactory = _default_speaker
+    store: EngineFactory[Store] = _default_store
+    asr: EngineFactory[Transcriber] = _default_transcriber
+    redact: EngineFactory[Redactor] = _default_redactor
+    llm: EngineFactory[LanguageModel] = _default_language_model
+    tts: EngineFactory[Speaker] = _default_speaker
     # The microphone is not owned by a lane: a fresh source per recording (Buzz-style device injection).
-    microphone: Callable[[Settings], Any] = _default_microphone
-    # How audio reaches the speakers (tts.playback.StreamOpener); tests pass a fake stream, no sound card needed.
-    output_stream: Callable[[], Any] = _default_output_stream
-    extra: dict[str, Any] = field(default_factory=dict)
+    microphone: Callable[[Settings], AudioSource] = engine_registry.open_microphone
+    # How audio reaches the speakers; tests pass a fake stream, no sound card needed.
+    output_stream: Callable[[], StreamOpener] = engine_registry.sound_output
 
-    def for_engine(self, name: str) -> EngineFactory:
-        factory: EngineFactory = getattr(self, name)
+    def for_engine(self, name: EngineName) -> EngineFactory[object]:
+        factory: EngineFactory[object] = getattr(self, name)
         return factory
 
 
@@ -127,9 +122,9 @@ class EngineHub(QObject):
         self.data_dir = data_dir
         self.models_dir = models_dir
         self.factories = factories or EngineFactories()
-        self._engines: dict[str, Any] = {}  # each key is touched only from its own lane's thread
+        self._engines: dict[str, object] = {}  # each key is touched only from its own lane's thread
         self._preloads: dict[str, Job] = {}
-        self._preload_queue: list[str] = []
+        self._preload_queue: list[Preparation] = []
         self._shutting_down = False
         self._settle_timer = QTimer(self)
         self._settle_timer.setObjectName("gcSettle")
@@ -141,27 +136,41 @@ class EngineHub(QObject):
         self.lanes: dict[str, Lane] = {name: JobLane(name, self) for name in LANES if name != "store"}
         # The store is built here (its constructor does no I/O) and lives on the storage layer's own StoreWorker
         # thread, the one the consultation pipeline uses too.
-        self._engines["store"] = self.factories.store(settings, data_dir, models_dir)
+        store = self.factories.store(settings, data_dir, models_dir)
+        self._engines["store"] = store
         # Thread-safe handle on the database thread, for work on other lanes that stores what it produces (the
         # pipeline's answer stage saves the note it drafted).
-        self.store_worker = StoreWorker(self._engines["store"])
+        self.store_worker = StoreWorker(store)
         self.lanes["store"] = store_lane(self.store_worker, self)
 
     # -- running work -------------------------------------------------------------------------------------------
-    def run(self, engine: str, work: Callable[[Any, JobToken], Any], name: str, slot: str = "") -> Job:
+    # One overload per engine, so `work` is checked against what that lane owns: `hub.run("redact", lambda
+    # redactor, token: ...)` gets a `Redactor`. What the work returns arrives as `Job.finished`'s payload.
+    @overload
+    def run(self, engine: Literal["store"], work: EngineWork[Store], name: str, slot: str = "") -> Job: ...
+    @overload
+    def run(self, engine: Literal["asr"], work: EngineWork[Transcriber], name: str, slot: str = "") -> Job: ...
+    @overload
+    def run(self, engine: Literal["redact"], work: EngineWork[Redactor], name: str, slot: str = "") -> Job: ...
+    @overload
+    def run(self, engine: Literal["llm"], work: EngineWork[LanguageModel], name: str, slot: str = "") -> Job: ...
+    @overload
+    def run(self, engine: Literal["tts"], work: EngineWork[Speaker], name: str, slot: str = "") -> Job: ...
+
+    def run(self, engine: EngineName, work: Callable[..., object], name: str, slot: str = "") -> Job:
         """Run `work(engine, token)` on the engine's lane; the engine is created there first if needed."""
         settings, data_dir, models_dir = self.settings, self.data_dir, self.models_dir
 
-        def job(token: JobToken) -> Any:
+        def job(token: JobToken) -> object:
             return work(self._engine_on_lane(engine, settings, data_dir, models_dir), token)
 
         return self.lanes[engine].submit(job, name, slot)
 
-    def run_on(self, lane: str, work: Callable[[JobToken], Any], name: str, slot: str = "") -> Job:
+    def run_on(self, lane: LaneName, work: Callable[[JobToken], object], name: str, slot: str = "") -> Job:
         """Work that needs no engine (model install, GPU probe) on a named lane."""
         return self.lanes[lane].submit(work, name, slot)
 
-    def _engine_on_lane(self, name: str, settings: Settings, data_dir: Path, models_dir: Path) -> Any:
+    def _engine_on_lane(self, name: EngineName, settings: Settings, data_dir: Path, models_dir: Path) -> object:
         engine = self._engines.get(name)
         if engine is None:
             engine = self.factories.for_engine(name)(settings, data_dir, models_dir)
@@ -173,14 +182,14 @@ class EngineHub(QObject):
     def loaded(self, name: str) -> bool:
         return name in self._engines
 
-    def preload(self) -> list[str]:
+    def preload(self) -> list[Preparation]:
         """Build and warm the dictation, redaction and voice engines that are not built yet, then import the language
         model's library (see core/services/warmup.py for why). One after the other, not on all lanes at once: the
         loads hold the GIL in bursts, and four of them on two cores stalled the window up to 93 ms while the
         passphrase was typed. A failure is only logged: the doctor hears about it, with what to do, when the engine
         is first used. Returns what was queued."""
-        queued = [
-            name for name in ("asr", "redact", "tts")
+        queued: list[Preparation] = [
+            name for name in _WARMED
             if not self.loaded(name) and (name not in self._preloads or self._preloads[name].done)
         ]
         if "llm library" not in self._preloads:  # asked once: a failure is said when the model is first loaded
@@ -201,10 +210,10 @@ class EngineHub(QObject):
         job.ended.connect(self._settle_soon)  # what first use made (compiled patterns, caches) stays too
         job.ended.connect(self._preload_next)
 
-    def _prepare(self, name: str) -> Job:
+    def _prepare(self, name: Warmed) -> Job:
         settings = self.settings
 
-        def work(engine: Any, token: JobToken) -> None:
+        def work(engine: object, token: JobToken) -> None:
             from app.core.services import warmup
 
             if token.cancelled:  # the app is closing, or the settings changed while the engine was built

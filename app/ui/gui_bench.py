@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop, QMessageLogContext, QTimer, QtMsgType, SignalInstance, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
@@ -34,6 +34,11 @@ from app.ui.engines import EngineFactories
 from app.ui.patients.new_patient_dialog import NewPatient
 from app.ui.responsiveness import TARGET_MAX_STALL_MS, StallProbe, StallReport
 
+if TYPE_CHECKING:
+    from app.core.audio.base import AudioSource
+
+MessageHandler = Callable[[QtMsgType, QMessageLogContext, str], object]
+
 CONSULTATIONS = 3
 QUICK_CONSULTATIONS = 1
 WAIT_S = 600.0
@@ -41,8 +46,8 @@ TYPING_S = 3.0  # how long the unlock dialog is open while a passphrase is typed
 RECORD_AFTER_S = 1.0  # the doctor sees the new encounter, then presses Record (the page is laid out meanwhile)
 
 
-def _replayed_dictation(path: Path) -> Callable[[Settings], Any]:
-    def microphone(_settings: Settings) -> Any:
+def _replayed_dictation(path: Path) -> Callable[[Settings], AudioSource]:
+    def microphone(_settings: Settings) -> AudioSource:
         from app.core.audio.replay import FileReplaySource
 
         return FileReplaySource(path, realtime=True)
@@ -51,18 +56,18 @@ def _replayed_dictation(path: Path) -> Callable[[Settings], Any]:
 
 
 def _wait(signals: list[SignalInstance], what: str, start: Callable[[], object] | None = None,
-          timeout_s: float = WAIT_S, failures: tuple[SignalInstance, ...] = ()) -> list[Any]:
+          timeout_s: float = WAIT_S, failures: tuple[SignalInstance, ...] = ()) -> list[object]:
     """Run the event loop until every signal has fired once (after calling `start`); their first arguments.
-    Any of `failures` firing ends the wait at once with an error."""
+    One of `failures` firing ends the wait at once with an error."""
     loop = QEventLoop()
-    got: dict[int, Any] = {}
+    got: dict[int, object] = {}
     failed: list[bool] = []
 
     def fail(*_args: object) -> None:
         failed.append(True)
         loop.quit()
 
-    def fired(index: int, args: tuple[Any, ...]) -> None:
+    def fired(index: int, args: tuple[object, ...]) -> None:
         got.setdefault(index, args[0] if args else None)
         if len(got) == len(signals):
             loop.quit()
@@ -131,7 +136,7 @@ def _consultation(clinic: ClinicApplication, number: int, task: str, quick: bool
     return report
 
 
-def _summary(report: StallReport) -> dict[str, Any]:
+def _summary(report: StallReport) -> dict[str, object]:
     worst = report.site_stats[:3]
     return {
         "max_stall_ms": round(report.max_ms, 1),
@@ -146,7 +151,7 @@ def _summary(report: StallReport) -> dict[str, Any]:
 
 def run(
     request: BenchRequest, dictation: Path | None = None, playback_speed: float = 1.0, task: str = "soap"
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """`dictation` replaces the shipped sample, `task` the SOAP note; `playback_speed` > 1 plays the voice faster
     than a sound card would. The figures are measured with the defaults; the others are the plumbing test's."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -163,7 +168,7 @@ def run(
 def _without_offscreen_chatter() -> Callable[[], object]:
     """The headless platform warns that it cannot size windows each time one is shown; a bench run's output would be
     little else. Every other Qt message still goes where it went."""
-    previous: Any = None
+    previous: MessageHandler | None = None
 
     def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
         if "propagateSizeHints" in message:
@@ -177,7 +182,7 @@ def _without_offscreen_chatter() -> Callable[[], object]:
     return lambda: qInstallMessageHandler(previous)
 
 
-def _measure(request: BenchRequest, dictation: Path | None, playback_speed: float, task: str) -> dict[str, Any]:
+def _measure(request: BenchRequest, dictation: Path | None, playback_speed: float, task: str) -> dict[str, object]:
     settings = _bench_settings(request.settings)
     factories = EngineFactories(microphone=_replayed_dictation(dictation or resource("sample", "dictation.wav")),
                                 output_stream=lambda: silent_opener(playback_speed))
@@ -196,7 +201,7 @@ def _measure(request: BenchRequest, dictation: Path | None, playback_speed: floa
         finally:
             _wait([clinic.closed], "the window to close", clinic.shutdown)
     first, later = reports[0], reports[1:]
-    figures: dict[str, Any] = {
+    figures: dict[str, object] = {
         "target_ms": TARGET_MAX_STALL_MS,
         "unlock_max_stall_ms": round(unlocking.max_ms, 1),
         "first_consultation_max_stall_ms": round(first.max_ms, 1),
@@ -211,9 +216,9 @@ def _measure(request: BenchRequest, dictation: Path | None, playback_speed: floa
 
 
 def _create_store(settings: Settings, data_dir: Path, passphrase: str) -> None:
-    from app.core.storage.store import Store
+    from app.core.services.engines import load_store
 
-    store = Store.from_settings(settings, data_dir)
+    store = load_store(settings, data_dir)
     store.create(passphrase)
     store.close()
 

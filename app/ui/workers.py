@@ -28,9 +28,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Protocol
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 from app.core.errors import Cancelled, CancelToken
 
@@ -65,7 +65,7 @@ class JobToken(CancelToken):
         self._emit(value)
 
 
-Work = Callable[[JobToken], Any]
+Work = Callable[[JobToken], object]  # a value, or an iterator whose items are yielded one by one
 
 
 class JobState(StrEnum):
@@ -114,7 +114,7 @@ class _Envelope:
     work: Work
 
 
-def _iterate(result: Any) -> Iterator[Any] | None:
+def _iterate(result: object) -> Iterator[object] | None:
     """An iterator to drain, or None when the work returned a plain value."""
     if isinstance(result, Iterator):
         return result
@@ -210,7 +210,7 @@ class Lane(QObject):
         """Stop the lane: cancel its jobs (unless `cancel_pending` is False), run `final` on its thread."""
         raise NotImplementedError
 
-    def run_on_thread(self, fn: Callable[[], Any], name: str) -> Job:
+    def run_on_thread(self, fn: Callable[[], object], name: str) -> Job:
         """A plain call on the lane's thread (no token needed), e.g. closing the engine it owns."""
         return self.submit(lambda _token: fn(), name)
 
@@ -290,7 +290,7 @@ class Lane(QObject):
         else:
             self._end(job, JobState.FINISHED, job.finished, outcome.value)
 
-    def _end(self, job: Job, state: JobState, signal: Any, value: object) -> None:
+    def _end(self, job: Job, state: JobState, signal: SignalInstance, value: object) -> None:
         self._jobs.pop(job.id, None)
         if self._slots.get(job.slot) is job:
             del self._slots[job.slot]
@@ -373,15 +373,21 @@ class JobLane(Lane):
         return stopped
 
 
+class Stoppable(Protocol):
+    """An audio source or a reader: `stop()` may be called from any thread."""
+
+    def stop(self) -> None: ...
+
+
 class StopHandle:
     """Stop a source that is created on another thread, whether Stop comes before or after it exists."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._source: Any = None
+        self._source: Stoppable | None = None
         self._stopped = False
 
-    def attach(self, source: Any) -> None:
+    def attach(self, source: Stoppable) -> None:
         with self._lock:
             self._source = source
             stop_now = self._stopped

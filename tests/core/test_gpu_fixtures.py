@@ -1,7 +1,7 @@
 """Inputs shared by the GPU tests, and checks that the constructed ones are what they claim to be.
 
-Recorded inputs are read from tests/data/gpu (real outputs from real machines, copied from the development data). What is NOT recorded
-is constructed here, and says so:
+Recorded inputs are read from tests/data/gpu (real outputs from real machines, copied from the development
+data). What is NOT recorded is constructed here, and says so:
 - two W7900s in one machine: no such recording exists; `two_w7900_rocminfo()` copies the GPU agent of the recorded
   single-W7900 rocminfo (ROCm 6.0, Manjaro) as a second agent with another PCI address.
 - a 70B model: `llama70b_metadata()` builds Llama-3-70B's shapes (80 layers, 8192 embd, 64 heads, 8 KV heads,

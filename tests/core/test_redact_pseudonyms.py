@@ -12,7 +12,7 @@ from app.core.redact.base import Kind, Span
 from app.core.redact.engine import SpacyRedactor
 from app.core.redact.lexicon import Lexicon
 from app.core.redact.pseudonyms import PseudonymMap, StreamingReidentifier, render
-from app.core.redact.review import rerender, with_manual_span, without_span
+from app.core.services.redaction_review import ReviewChoices, ReviewSession
 
 
 @pytest.fixture(scope="module")
@@ -110,21 +110,22 @@ def test_damaged_map_is_a_clear_error(damaged: str) -> None:
 
 def test_review_edits_rerender(rules: SpacyRedactor) -> None:
     text = "Mr. John Smith saw Dr. Lumen at the Riverside Annex on 03/03/2023."
-    encounter = PseudonymMap()
-    result = rules.redact(text, encounter)
-    doctor = next(s for s in result.spans if s.text == "Lumen")
-    spans = without_span(result.spans, doctor)
+    session = ReviewSession(None, PseudonymMap().to_json())
+    detected = session.detect(rules, text)
+    choices = ReviewChoices(text, detected.spans)
+    assert choices.toggle(next(i for i, s in enumerate(detected.spans) if s.text == "Lumen"))
     start = text.index("Riverside Annex")
-    spans = with_manual_span(text, spans, start, start + len("Riverside Annex"), Kind.LOCATION)
-    again = rerender(text, spans, encounter)
-    assert "Lumen" in again.redacted_text
-    assert "Riverside Annex" not in again.redacted_text
-    assert "[PATIENT_1]" in again.redacted_text  # earlier placeholders are stable
-    for placed in again.placed:
-        assert again.redacted_text[placed.redacted_start : placed.redacted_end] == placed.placeholder
-        assert text[placed.span.start : placed.span.end] == placed.span.text
+    choices.mark(start, start + len("Riverside Annex"), Kind.LOCATION.value)
+    approved = session.approve(text, choices.active())
+    assert "Lumen" in approved.redacted
+    assert "Riverside Annex" not in approved.redacted
+    assert "[PATIENT_1]" in approved.redacted
+    # Placeholders given earlier in the encounter stay the same when the approved map is used again.
+    again = ReviewSession(None, approved.map_json).approve(text, choices.active())
+    assert again.redacted == approved.redacted
+    assert not choices.toggle(len(choices.spans))  # out of range: nothing changes
 
 
 def test_manual_span_outside_the_text_is_refused() -> None:
     with pytest.raises(InputError):
-        with_manual_span("short", [], 2, 50, Kind.NAME)
+        ReviewChoices("short").mark(2, 50, Kind.NAME.value)

@@ -1,9 +1,15 @@
-"""Building the engines the pipeline needs from the settings: the one place the CLI and the GUI share for it."""
+"""Building the engines from the settings: the one registry the window, the CLI and the benchmarks share.
+
+Each loader imports its heavy library inside itself, so a missing native library is a typed `AppError` when the
+engine is first needed, not an import-time crash, and the CLI and the core tests stay light. The window calls these
+on the worker lane that will own the engine.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.asr.live import LiveTranscriber
 from app.core.config import Settings
@@ -11,17 +17,47 @@ from app.core.llm.base import LanguageModel
 from app.core.redact.base import Redactor
 from app.core.tts.base import Speaker
 
+if TYPE_CHECKING:
+    from app.core.asr.base import Transcriber
+    from app.core.audio.capture import MicrophoneSource
+    from app.core.storage.store import Store
+    from app.core.tts.playback import StreamOpener
+
 
 def live_transcriber_factory(
     settings: Settings, models_dir: Path, model: str | None = None
 ) -> Callable[[], LiveTranscriber]:
     """Loads the speech model once; each dictation gets a fresh LiveTranscriber over it."""
-    from app.core.asr.faster_whisper_engine import load_transcriber
     from app.core.asr.vocabulary import load_vocabulary
 
-    transcriber = load_transcriber(settings.asr, models_dir, model)
+    transcriber = load_transcriber(settings, models_dir, model)
     vocabulary = load_vocabulary(settings.asr)
     return lambda: LiveTranscriber.from_settings(transcriber, settings.asr, vocabulary)
+
+
+def load_store(settings: Settings, data_dir: Path) -> Store:
+    from app.core.storage.store import Store
+
+    return Store.from_settings(settings, data_dir)
+
+
+def load_transcriber(settings: Settings, models_dir: Path, model: str | None = None) -> Transcriber:
+    from app.core.asr.faster_whisper_engine import load_transcriber as load
+
+    return load(settings.asr, models_dir, model)
+
+
+def open_microphone(settings: Settings) -> MicrophoneSource:
+    from app.core.audio.capture import MicrophoneSource
+
+    return MicrophoneSource(settings.asr.input_device, queue_seconds=settings.asr.queue_seconds)
+
+
+def sound_output() -> StreamOpener:
+    """How audio reaches the speakers (sounddevice)."""
+    from app.core.tts.playback import open_sounddevice_stream
+
+    return open_sounddevice_stream
 
 
 def load_redactor(settings: Settings, models_dir: Path) -> Redactor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
@@ -25,7 +25,10 @@ from app.ui.assistant.note_actions import TASK_TITLES, CurrentAnswer, NoteAction
 from app.ui.encounter.redaction_controller import Approved, RedactionController
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
-from app.ui.workers import Job
+from app.ui.workers import Job, JobToken
+
+if TYPE_CHECKING:
+    from app.core.llm.base import LanguageModel, LoadProgress
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +167,7 @@ class DraftsController(QObject):
         if self.job is not None or self.hub.settings.llm.backend != "local":
             return None
 
-        def work(llm: Any, token: Any) -> Iterator[Any]:
+        def work(llm: LanguageModel, token: JobToken) -> Iterator[LoadProgress]:
             yield from llm.load(token)
             warm = getattr(llm, "warm", None)
             if callable(warm):
@@ -183,7 +186,9 @@ class DraftsController(QObject):
     def _redact_question(self, question: str, approved: Approved) -> None:
         job = self.redaction.redact_question(question)
         job.finished.connect(
-            lambda result: self._start_answer("question", approved, AskedQuestion(result[0], question), result[1])
+            lambda result: self._start_answer(
+                "question", approved, AskedQuestion(result.redacted, question), result.map_json
+            )
         )
         job.failed.connect(lambda exc: self.presenter.present(exc, "redacting the question"))
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.core.config import Settings
 from app.core.llm.chat import ChatTurn
 from app.ui.workers import JobToken
+
+if TYPE_CHECKING:
+    from app.core.llm.base import LanguageModel
+    from app.core.services.events import Event
+    from app.core.storage.worker import StoreWorker
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class Answer:
     display: str  # re-identified, what the doctor reads
     redacted: str  # exactly what the model wrote
     model: str
-    timings: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,9 @@ class AskedQuestion:
 
 
 def answer_job(
-    llm: Any,
+    llm: LanguageModel,
     token: JobToken,
-    store: Any,
+    store: StoreWorker,
     settings: Settings,
     task: str,
     consultation_redacted: str,
@@ -44,7 +49,7 @@ def answer_job(
     encounter_id: int | None,
     question: AskedQuestion | None = None,
     history: Sequence[ChatTurn] = (),
-) -> Generator[Any, None, Answer]:
+) -> Generator[Event, None, Answer]:
     from app.core.redact.pseudonyms import PseudonymMap
     from app.core.services.consultation import ConsultationPipeline, Question
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog
@@ -23,6 +23,11 @@ from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.workers import Job
+
+if TYPE_CHECKING:
+    from app.core.storage.store import Repositories
+
+R = TypeVar("R")  # what a store job returns, handed to its `then`
 
 TASK_TITLES = {"soap": "SOAP note", "summary": "Summary", "referral": "Referral letter", "question": "Answer"}
 NOTE_KINDS = {"soap": NoteKind.SOAP, "summary": NoteKind.SUMMARY, "referral": NoteKind.LETTER,
@@ -117,7 +122,7 @@ class NoteActions(QObject):
 
         return self._store(lambda repos: repos.notes.for_encounter(encounter_id), "listing the notes", shown)
 
-    def _store(self, work: Callable[[Any], Any], doing: str, then: Callable[[Any], None]) -> Job:
+    def _store(self, work: Callable[[Repositories], R], doing: str, then: Callable[[R], None]) -> Job:
         job = self.hub.run("store", lambda store, _t: work(store.repositories()), doing)
         job.finished.connect(then)
         job.failed.connect(lambda exc: self.presenter.present(exc, doing))
@@ -132,7 +137,7 @@ class NoteActions(QObject):
         current = current or CurrentAnswer("other")
         self.current = current
 
-        def work(repos: Any) -> tuple[Note, list[Note]]:
+        def work(repos: Repositories) -> tuple[Note, list[Note]]:
             # Read on the store lane: a draft's own save, queued before this, has filled in its note id.
             edited = text != current.saved_text.strip()
             with repos.db.transaction("accept the note"):
@@ -165,7 +170,7 @@ class NoteActions(QObject):
             return None
         note_id = current.note_id
 
-        def work(repos: Any) -> tuple[Note, list[Note]]:
+        def work(repos: Repositories) -> tuple[Note, list[Note]]:
             note = repos.notes.unaccept(note_id)  # the accepted version goes back to draft: nothing stays accepted
             return note, repos.notes.for_encounter(encounter_id)
 

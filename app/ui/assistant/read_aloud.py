@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -19,6 +19,8 @@ from app.ui.errors import ErrorPresenter
 from app.ui.workers import Job, JobToken, StopHandle
 
 if TYPE_CHECKING:
+    from app.core.tts.base import Speaker
+    from app.core.tts.read_aloud import ReadAloudResult
     from app.core.tts.text_feed import TextFeed
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ class ReadAloudController(QObject):
         open_stream = self.hub.factories.output_stream()
         handle = StopHandle()
 
-        def work(speaker: Any, token: JobToken) -> Any:
+        def work(speaker: Speaker, token: JobToken) -> ReadAloudResult:
             from app.core.tts.playback import Player
             from app.core.tts.read_aloud import ReadAloud
 

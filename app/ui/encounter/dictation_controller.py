@@ -10,8 +10,9 @@ captured, the transcriber finishes the last utterance, and the final text is app
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
@@ -20,6 +21,13 @@ from app.ui.encounter.dictation_panel import DictationPanel
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.workers import Job, JobToken, StopHandle
+
+if TYPE_CHECKING:
+    from app.core.asr.base import Transcriber
+    from app.core.asr.live import LiveResult, LiveTranscriber, LiveUpdate
+    from app.core.audio.base import AudioSource
+    from app.core.config import Settings
+    from app.core.services.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +38,13 @@ AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.flac *.ogg *.opus *.webm);;All files 
 SHOW_EVERY_MS = 40
 
 
-def _file_source(path: Path, token: JobToken) -> Any:
+def _file_source(path: Path, token: JobToken) -> AudioSource:
     from app.core.audio.replay import FileReplaySource
 
     return FileReplaySource(path, cancel=token)
 
 
-def _live_transcriber(transcriber: Any, settings: Any) -> Any:
+def _live_transcriber(transcriber: Transcriber, settings: Settings) -> LiveTranscriber:
     from app.core.asr.live import LiveTranscriber
     from app.core.asr.vocabulary import load_vocabulary
 
@@ -56,7 +64,7 @@ class DictationController(QObject):
         self.job: Job | None = None
         self.handle: StopHandle | None = None
         self.enabled = False
-        self._latest: Any = None  # the newest LiveUpdate not shown yet
+        self._latest: LiveUpdate | None = None  # the newest update not shown yet
         self._show_timer = QTimer(self)
         self._show_timer.setObjectName("dictationShow")
         self._show_timer.setSingleShot(True)
@@ -103,11 +111,11 @@ class DictationController(QObject):
         dialog.open()
         return dialog
 
-    def _run(self, make_source: Any, text: str) -> Job:
+    def _run(self, make_source: Callable[[JobToken], AudioSource], text: str) -> Job:
         handle = StopHandle()
         settings = self.hub.settings
 
-        def work(transcriber: Any, token: JobToken) -> Any:
+        def work(transcriber: Transcriber, token: JobToken) -> Generator[Event, None, LiveResult]:
             from app.core.services.consultation import ConsultationPipeline
 
             # The pipeline's transcribe stage, on the lane that owns Whisper. No encounter here: the encounter
@@ -149,7 +157,7 @@ class DictationController(QObject):
         return job
 
     # -- results -------------------------------------------------------------------------------------------------
-    def _update_arrived(self, event: Any) -> None:
+    def _update_arrived(self, event: object) -> None:
         from app.core.services.events import TranscriptUpdate
 
         if not isinstance(event, TranscriptUpdate):
@@ -174,7 +182,7 @@ class DictationController(QObject):
         self._show_timer.stop()
         self._latest = None
 
-    def _finished(self, result: Any) -> None:
+    def _finished(self, result: LiveResult | None) -> None:
         self._drop_pending()  # the final text replaces the live view
         if result is None:
             return

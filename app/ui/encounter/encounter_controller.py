@@ -9,8 +9,9 @@ encounter is left, the app locks or closes (the store lane runs jobs in order, s
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -21,7 +22,11 @@ from app.ui.encounter.encounter_view import EncounterView
 from app.ui.encounter.redaction_controller import RedactionController
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
-from app.ui.workers import Job
+from app.ui.workers import Job, JobToken
+
+if TYPE_CHECKING:
+    from app.core.asr.live import LiveResult
+    from app.core.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ class EncounterData:
     map_json: str | None
 
 
-def _load(store: Any, encounter_id: int, date_offsets: bool) -> EncounterData:
+def _load(store: Store, encounter_id: int, date_offsets: bool) -> EncounterData:
     from app.core.services.encounter_map import encounter_pseudonyms
 
     repos = store.repositories()
@@ -135,14 +140,14 @@ class EncounterController(QObject):
         self._dirty = True
         self._save_timer.start()
 
-    def _dictated(self, result: Any) -> Job | None:
+    def _dictated(self, result: LiveResult) -> Job | None:
         if self.data is None:
             return None
         self._save_timer.stop()
         self._dirty = False
         encounter_id, full_text = self.data.encounter.id, self.transcript_text()
 
-        def work(store: Any, _token: Any) -> Transcript:
+        def work(store: Store, _token: JobToken) -> Transcript:
             repos = store.repositories()
             with repos.db.transaction("save the dictation"):
                 row = repos.transcripts.add(
@@ -160,7 +165,7 @@ class EncounterController(QObject):
         self._dirty = False
         encounter_id, transcript_id, text = self.data.encounter.id, self.transcript_id, self.transcript_text()
 
-        def work(store: Any, _token: Any) -> Transcript:
+        def work(store: Store, _token: JobToken) -> Transcript:
             repos = store.repositories()
             with repos.db.transaction("save the transcript"):
                 row_id = transcript_id
@@ -170,7 +175,7 @@ class EncounterController(QObject):
 
         return self._save_job(work)
 
-    def _save_job(self, work: Any) -> Job:
+    def _save_job(self, work: Callable[[Store, JobToken], Transcript]) -> Job:
         job = self.hub.run("store", work, "saving the transcript")
         opened = self.data
 

@@ -1,55 +1,38 @@
-"""Redaction of the encounter's text before anything reaches the language model, with the doctor's review.
+"""The window's adapter over the redaction review (`app.core.services.redaction_review`): the doctor's review of
+the encounter's text before anything reaches the language model.
 
-Every use of the redactor and of the pseudonym map runs on the redaction lane. What leaves that lane is an
-`Approved` value: the exact text approved, what the model sees, and the map as JSON, from which each consumer (the
-LLM lane re-identifying tokens) builds its own copy, so no map object is shared between threads. The approved map
-is saved in the store with the encounter.
+Every use of the redactor runs on the redaction lane, the map is saved on the store lane; this controller only
+turns the service's steps into jobs and the panel's clicks into the doctor's choices. What leaves it is the
+service's `Approved` value, from which each consumer builds its own map.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.core.config import Settings
-from app.core.redact.base import Kind, Span, manual_span
+from app.core.redact.base import Redactor
+from app.core.services.redaction_review import (
+    Approved,
+    Detected,
+    RedactedQuestion,
+    ReviewChoices,
+    ReviewSession,
+    save_map,
+)
+from app.core.storage.store import Store
 from app.ui.encounter.redaction_panel import RedactionPanel
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
-from app.ui.workers import Job
+from app.ui.workers import Job, JobToken
+
+__all__ = ["Approved", "RedactionController"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Approved:
-    text: str  # the transcript exactly as approved
-    redacted: str  # what the model sees
-    map_json: str
-    hidden: int  # identifiers hidden
-
-
-@dataclass(frozen=True)
-class _Detected:
-    spans: list[Span]
-    redacted: str
-
-
-def new_map(map_json: str | None, reference: date | None, date_offsets: bool) -> Any:
-    from app.core.redact.pseudonyms import PseudonymMap
-
-    return PseudonymMap.from_json(map_json) if map_json else PseudonymMap(reference, date_offsets)
-
-
-def _render(text: str, spans: list[Span], pseudonyms: Any) -> Any:
-    from app.core.redact.pseudonyms import render
-
-    return render(text, spans, pseudonyms)
 
 
 class RedactionController(QObject):
@@ -63,40 +46,46 @@ class RedactionController(QObject):
         self.presenter = presenter
         self.panel = panel
         self.encounter_id: int | None = None
-        self.reference: date | None = None
-        self.map_json: str | None = None
+        self.session = ReviewSession(None, None)
         self.current: Approved | None = None
-        self._text = ""
-        self._spans: list[Span] = []
-        self._kept: set[int] = set()
+        self.choices = ReviewChoices()
         self._waiting: list[Callable[[Approved], object]] = []
         panel.span_clicked.connect(self.toggle)
         panel.mark_requested.connect(self.mark)
         panel.approve_clicked.connect(self.approve)
-        panel.recheck_clicked.connect(lambda: self.review(self._text))
+        panel.recheck_clicked.connect(lambda: self.review(self.choices.text))
         panel.skip_review_changed.connect(self.skip_review_changed)
+
+    @property
+    def map_json(self) -> str | None:
+        return self.session.map_json
 
     # -- encounter -----------------------------------------------------------------------------------------------
     def open_encounter(self, encounter_id: int, reference: date, map_json: str | None) -> None:
-        self.encounter_id, self.reference, self.map_json = encounter_id, reference, map_json
+        self.encounter_id = encounter_id
+        self.session = ReviewSession(reference, map_json, self._settings().redaction.date_offsets)
         self.current = None
-        self._text, self._spans, self._kept = "", [], set()
+        self.choices = ReviewChoices()
         self._waiting.clear()
         self.panel.clear()
         self.panel.skip.blockSignals(True)
-        self.panel.skip.setChecked(not self.hub.settings.redaction.review_before_sending)
+        self.panel.skip.setChecked(not self._settings().redaction.review_before_sending)
         self.panel.skip.blockSignals(False)
 
     def clear(self) -> None:
         self.encounter_id = None
-        self.map_json = None
+        self.session = ReviewSession(None, None)
         self.current = None
-        self._text, self._spans, self._kept = "", [], set()
+        self.choices = ReviewChoices()
         self._waiting.clear()
         self.panel.clear()
 
     def _settings(self) -> Settings:
         return self.hub.settings
+
+    def _session(self) -> ReviewSession:
+        """The session with the date-offset setting as it is now (the doctor may have changed it)."""
+        return ReviewSession(self.session.reference, self.session.map_json, self._settings().redaction.date_offsets)
 
     # -- the gate before the model -------------------------------------------------------------------------------
     def ensure(self, text: str, then: Callable[[Approved], object]) -> None:
@@ -117,21 +106,18 @@ class RedactionController(QObject):
 
     # -- review --------------------------------------------------------------------------------------------------
     def review(self, text: str, approve_after: bool = False) -> Job:
-        settings = self._settings()
-        reference, map_json = self.reference, self.map_json
+        session = self._session()
 
-        def work(redactor: Any, _token: Any) -> _Detected:
-            pseudonyms = new_map(map_json, reference, settings.redaction.date_offsets)
-            spans = list(redactor.detect(text, pseudonyms))
-            return _Detected(spans, _render(text, spans, pseudonyms).redacted_text)
+        def work(redactor: Redactor, _token: JobToken) -> Detected:
+            return session.detect(redactor, text)
 
-        self._text = text
+        self.choices = ReviewChoices(text)
         self.panel.set_busy(True, "Looking for identifiers…")
         job = self.hub.run("redact", work, "finding identifiers", slot="redaction")
 
-        def detected(result: _Detected) -> None:
-            self._spans, self._kept = result.spans, set()
-            self.panel.show_review(text, self._spans, self._kept, result.redacted)
+        def detected(result: Detected) -> None:
+            self.choices = ReviewChoices(text, result.spans)
+            self.panel.show_review(text, self.choices.spans, self.choices.kept, result.redacted)
             self.panel.set_busy(False)
             if approve_after:
                 self.approve()
@@ -145,68 +131,49 @@ class RedactionController(QObject):
         self._waiting.clear()
         self.presenter.present(exc, "checking the text for identifiers")
 
-    def active_spans(self) -> list[Span]:
-        return [s for i, s in enumerate(self._spans) if i not in self._kept]
-
     def toggle(self, index: int) -> Job | None:
         """Keep a detected identifier in the text (a false positive), or hide it again."""
-        if not 0 <= index < len(self._spans):
+        if not self.choices.toggle(index):
             return None
-        self._kept ^= {index}
         return self._refresh_preview()
 
     def mark(self, start: int, end: int, kind: str) -> Job | None:
         """The doctor marks a missed identifier."""
         try:
-            span = manual_span(self._text, start, end, Kind.parse(kind))
+            self.choices.mark(start, end, kind)
         except Exception as exc:  # InputError: a selection outside the text
             self.presenter.present(exc, "marking the identifier")
             return None
-        kept_spans = {id(s) for i, s in enumerate(self._spans) if i in self._kept}
-        self._spans = sorted([*self._spans, span], key=lambda s: (s.start, s.end))
-        self._kept = {i for i, s in enumerate(self._spans) if id(s) in kept_spans}
         return self._refresh_preview()
 
     def _refresh_preview(self) -> Job:
-        text, spans, settings = self._text, self.active_spans(), self._settings()
-        reference, map_json = self.reference, self.map_json
-
-        def work(_redactor: Any, _token: Any) -> str:
-            pseudonyms = new_map(map_json, reference, settings.redaction.date_offsets)
-            return str(_render(text, spans, pseudonyms).redacted_text)
-
-        job = self.hub.run("redact", work, "updating the preview", slot="redaction-preview")
-        job.finished.connect(lambda redacted: self.panel.show_review(text, self._spans, self._kept, redacted))
+        session, choices = self._session(), self.choices
+        text, spans = choices.text, choices.active()
+        job = self.hub.run("redact", lambda _r, _t: session.preview(text, spans), "updating the preview",
+                           slot="redaction-preview")
+        job.finished.connect(lambda redacted: self.panel.show_review(text, choices.spans, choices.kept, redacted))
         job.failed.connect(self._failed)
         return job
 
     def approve(self) -> Job | None:
         if self.encounter_id is None:
             return None
-        text, spans, settings = self._text, self.active_spans(), self._settings()
-        reference, map_json, encounter_id = self.reference, self.map_json, self.encounter_id
-
-        def work(_redactor: Any, _token: Any) -> Approved:
-            pseudonyms = new_map(map_json, reference, settings.redaction.date_offsets)
-            result = _render(text, spans, pseudonyms)
-            return Approved(text, result.redacted_text, pseudonyms.to_json(), len(result.spans))
-
+        session, encounter_id = self._session(), self.encounter_id
+        text, spans = self.choices.text, self.choices.active()
         self.panel.set_busy(True, "Saving the approved text…")
-        job = self.hub.run("redact", work, "applying the review", slot="redaction")
+        job = self.hub.run("redact", lambda _r, _t: session.approve(text, spans), "applying the review",
+                           slot="redaction")
         job.finished.connect(lambda approved: self._save(encounter_id, approved))
         job.failed.connect(self._failed)
         return job
 
     def _save(self, encounter_id: int, approved: Approved) -> None:
-        job = self.hub.run(
-            "store", lambda store, _t: store.repositories().redaction_maps.save(encounter_id, approved.map_json),
-            "saving the redaction map",
-        )
+        job = self._save_map(encounter_id, approved.map_json)
 
         def saved(_value: object) -> None:
             if self.encounter_id != encounter_id:
                 return  # the doctor moved on: the map is stored, nothing to show
-            self.map_json = approved.map_json
+            self.session = self.session.adopt(approved.map_json)
             self.current = approved
             self.panel.set_busy(False, f"Approved: {approved.hidden} identifier(s) hidden from the model.")
             log.info("redaction approved: %d identifiers hidden", approved.hidden)
@@ -218,28 +185,26 @@ class RedactionController(QObject):
         job.finished.connect(saved)
         job.failed.connect(self._failed)
 
+    def _save_map(self, encounter_id: int, map_json: str) -> Job:
+        def work(store: Store, _token: JobToken) -> None:
+            save_map(store.repositories(), encounter_id, map_json)
+
+        return self.hub.run("store", work, "saving the redaction map")
+
     # -- questions in the chat -----------------------------------------------------------------------------------
     def redact_question(self, question: str) -> Job:
         """A chat question, redacted with the encounter's map (the same person keeps the same placeholder).
-        Finishes with (redacted question, map JSON)."""
-        settings, reference, map_json = self._settings(), self.reference, self.map_json
-
-        def work(redactor: Any, _token: Any) -> tuple[str, str]:
-            pseudonyms = new_map(map_json, reference, settings.redaction.date_offsets)
-            result = redactor.redact(question, pseudonyms)
-            return str(result.redacted_text), str(pseudonyms.to_json())
-
-        job = self.hub.run("redact", work, "redacting the question")
+        Finishes with a `RedactedQuestion`."""
+        session = self._session()
+        job = self.hub.run("redact", lambda redactor, _t: session.redact_question(redactor, question),
+                           "redacting the question")
         encounter_id = self.encounter_id
 
-        def adopt(result: tuple[str, str]) -> None:
+        def adopt(result: RedactedQuestion) -> None:
             if encounter_id is None or self.encounter_id != encounter_id:
                 return
-            self.map_json = result[1]
-            save = self.hub.run(
-                "store", lambda store, _t: store.repositories().redaction_maps.save(encounter_id, result[1]),
-                "saving the redaction map",
-            )
+            self.session = self.session.adopt(result.map_json)
+            save = self._save_map(encounter_id, result.map_json)
             save.failed.connect(lambda exc: self.presenter.present(exc, "saving the redaction map"))
 
         job.finished.connect(adopt)

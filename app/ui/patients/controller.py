@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -19,7 +19,10 @@ from app.ui.errors import ErrorPresenter
 from app.ui.patients.new_patient_dialog import NewPatient, NewPatientDialog
 from app.ui.patients.patient_list import PatientListPanel
 from app.ui.patients.patient_view import PatientView
-from app.ui.workers import Job
+from app.ui.workers import Job, JobToken
+
+if TYPE_CHECKING:
+    from app.core.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class PatientsController(QObject):
     def search(self, text: str) -> Job:
         query = text.strip()
 
-        def work(store: Any, _token: Any) -> list[Patient]:
+        def work(store: Store, _token: JobToken) -> list[Patient]:
             patients = store.repositories().patients
             if not query:
                 return list(patients.search("", limit=SEARCH_LIMIT))
@@ -118,11 +121,10 @@ class PatientsController(QObject):
             self.dialog = None
 
     def add_patient(self, data: NewPatient, dialog: NewPatientDialog | None = None) -> Job:
-        def work(store: Any, _token: Any) -> Patient:
-            patient: Patient = store.repositories().patients.add(
+        def work(store: Store, _token: JobToken) -> Patient:
+            return store.repositories().patients.add(
                 data.family_name, data.given_names, date_of_birth=data.date_of_birth, mrn=data.mrn, sex=data.sex
             )
-            return patient
 
         job = self.hub.run("store", work, "adding a patient")
 

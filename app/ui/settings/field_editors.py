@@ -29,6 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 INT_LIMIT = 2**31 - 1
+# What `set_value` receives: the field's current value, of whatever type the field has (bool, int, a list …).
+# Each editor was chosen from that type and converts it; the settings model, not the editor, validates it.
+FieldValue = Any
 
 
 class FieldEditor(QWidget):
@@ -53,10 +56,10 @@ class FieldEditor(QWidget):
         self.setFocusProxy(widget)
         self.editor = widget
 
-    def value(self) -> Any:
+    def value(self) -> object:
         raise NotImplementedError
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         raise NotImplementedError
 
 
@@ -88,7 +91,7 @@ class BoolEditor(FieldEditor):
     def value(self) -> bool:
         return self._box.isChecked()
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._box.setChecked(bool(value))
 
 
@@ -108,7 +111,7 @@ class IntEditor(FieldEditor):
     def value(self) -> int:
         return self._spin.value()
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._spin.setValue(int(value))
 
 
@@ -132,7 +135,7 @@ class FloatEditor(FieldEditor):
     def value(self) -> float:
         return round(self._spin.value(), self._spin.decimals())
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._spin.setValue(float(value))
 
 
@@ -150,7 +153,7 @@ class ChoiceEditor(FieldEditor):
     def value(self) -> str:
         return self._combo.currentText()
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._combo.setCurrentText(str(value))
 
 
@@ -173,7 +176,7 @@ class NumberOrChoiceEditor(FieldEditor):
         except ValueError:
             return text  # the model reports anything that is neither a number nor a choice
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._combo.setEditText(str(value))
 
 
@@ -190,7 +193,7 @@ class TextEditor(FieldEditor):
     def value(self) -> str:
         return self._line.text()
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._line.setText(str(value))
 
 
@@ -209,7 +212,7 @@ class LinesEditor(FieldEditor):
     def value(self) -> list[str]:
         return [line.strip() for line in self._edit.toPlainText().splitlines() if line.strip()]
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._edit.setPlainText("\n".join(str(v) for v in value))
 
 
@@ -231,11 +234,11 @@ class NumbersEditor(FieldEditor):
         except ValueError:
             return self._line.text()  # not numbers: let the model's validation say so next to the field
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: FieldValue) -> None:
         self._line.setText(", ".join(f"{v:g}" for v in value))
 
 
-def _literal_choices(annotation: Any) -> tuple[str, ...] | None:
+def _literal_choices(annotation: object) -> tuple[str, ...] | None:
     if typing.get_origin(annotation) is Literal:
         return tuple(str(a) for a in typing.get_args(annotation))
     return None

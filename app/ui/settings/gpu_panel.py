@@ -4,7 +4,8 @@ model, and a short benchmark. Each runs on a lane with the settings as currently
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
@@ -15,8 +16,12 @@ from app.ui.errors import ErrorPresenter
 from app.ui.job_progress import JobProgress
 from app.ui.workers import Job, JobToken
 
+if TYPE_CHECKING:
+    from app.core.gpu.plan import FitPlan
+    from app.core.gpu.probe import GpuProbe
 
-def describe_probe(probe: Any) -> str:
+
+def describe_probe(probe: GpuProbe) -> str:
     lines = [f"llama.cpp build: {probe.build} (GPU offload {'available' if probe.gpu_offload else 'not available'})"]
     if not probe.devices:
         lines.append("No GPU found: the model runs on the CPU.")
@@ -31,7 +36,7 @@ def describe_probe(probe: Any) -> str:
     return "\n".join(lines)
 
 
-def describe_plan(plan: Any) -> str:
+def describe_plan(plan: FitPlan) -> str:
     lines = [
         f"Plan: {plan.summary}",
         f"Layers on the GPU: {plan.n_gpu_layers} of {plan.n_layers_total}; context {plan.n_ctx} tokens; "
@@ -45,13 +50,13 @@ def describe_plan(plan: Any) -> str:
     return "\n".join(lines)
 
 
-def _probe(settings: Settings, _token: Any) -> str:
+def _probe(settings: Settings, _token: JobToken) -> str:
     from app.core.gpu.probe import probe_gpus
 
     return describe_probe(probe_gpus(settings.gpu, refresh=True))
 
 
-def _plan(settings: Settings, models_dir: Any, _token: Any) -> str:
+def _plan(settings: Settings, models_dir: Path, _token: JobToken) -> str:
     from app.core.gpu.plan import plan_for_model
     from app.core.models import locate
 
@@ -60,7 +65,7 @@ def _plan(settings: Settings, models_dir: Any, _token: Any) -> str:
     return describe_plan(plan_for_model(locate(settings.llm.model, models_dir), settings.gpu))
 
 
-def _benchmark(settings: Settings, models_dir: Any, token: JobToken) -> str:
+def _benchmark(settings: Settings, models_dir: Path, token: JobToken) -> str:
     """llama-bench's measurements (prompt and generation speed per split mode) with these settings."""
     from app.core.gpu.bench import run_bench
     from app.core.models import locate

@@ -5,8 +5,8 @@ computer (no network); verifying hashes every file. Both run on the tools lane."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
@@ -15,10 +15,10 @@ from app.core.models import InstallProgress, ModelEntry, VerifyResult
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.job_progress import JobProgress
-from app.ui.workers import Job
+from app.ui.workers import Job, JobToken
 
 
-def _install(models_dir: Path, token: Any) -> Any:
+def _install(models_dir: Path, token: JobToken) -> Iterator[InstallProgress]:
     from app.core.model_sources import default_sources
     from app.core.models import install
     from app.core.paths import bundled_wheelhouse
@@ -27,7 +27,7 @@ def _install(models_dir: Path, token: Any) -> Any:
     return install([], models_dir, default_sources([bundled] if bundled else []), cancel=token)
 
 
-def _verify(models_dir: Path, token: Any) -> Any:
+def _verify(models_dir: Path, token: JobToken) -> Iterator[VerifyResult]:
     from app.core.models import verify
 
     return verify([], models_dir, token)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import Qt, Signal
@@ -81,7 +80,7 @@ class SectionPage(QWidget):
             self.editors[name] = editor
             self.errors[name] = error
 
-    def raw_values(self) -> dict[str, Any]:
+    def raw_values(self) -> dict[str, object]:
         return {name: editor.value() for name, editor in self.editors.items()}
 
     def validate(self) -> BaseModel | None:
@@ -154,7 +153,7 @@ class SettingsDialog(QDialog):
         self.status.setText(f"Fix the marked fields in: {', '.join(bad)}" if bad else "")
 
     def collect(self) -> Settings | None:
-        sections: dict[str, Any] = {}
+        sections: dict[str, BaseModel] = {}
         for name, page in self.pages.items():
             values = page.validate()
             if values is None:
