@@ -47,6 +47,8 @@ from app.core.logs import text_stats
 log = logging.getLogger(__name__)
 
 LlamaFactory = Callable[..., Any]
+_TAIL_LEFT = 4  # tokens of a pre-read consultation left unread: a word cut by the next utterance re-tokenises
+_ANSWER_ROOM = 1024  # tokens a pre-read leaves free in the context window (the answer and its header)
 ProgressSink = Callable[[LoadProgress], None]
 
 
@@ -219,14 +221,17 @@ class LocalLlm:
         return self._worker.call(job)
 
     # -- warming the prompt cache --------------------------------------------------------------------------------
-    def warm(self, task: Task, cancel: CancelToken | None = None) -> Future[int]:
-        """Evaluate `task`'s instructions (system prompt and task text, up to where the consultation goes) on the
-        model's thread, in the background: the next prompt that starts with them (llama.cpp reuses the longest
-        common prefix of its cache) only evaluates the consultation. Holds no patient text. Returns the number of
-        tokens evaluated (0 when they were cached already or the model has no chat template)."""
-        return self._worker.submit(lambda: self._warm(task, cancel or CancelToken()))
+    def warm(self, task: Task, cancel: CancelToken | None = None, consultation: str = "") -> Future[int]:
+        """Evaluate `task`'s prompt up to where the consultation ends, on the model's thread, in the background:
+        the system prompt and instructions, then `consultation` (redacted text dictated so far; empty for the
+        instructions alone). The next prompt that starts the same way (llama.cpp reuses the longest common prefix
+        of its cache) only evaluates what follows, so after the doctor's last word only the last utterance and the
+        answer's header are left to read. Text that changed (an edit, the doctor's review) is re-read from its first
+        changed token. Redacted text only, and it never leaves the process. Returns the number of tokens evaluated
+        (0 when they were cached already or the model has no chat template)."""
+        return self._worker.submit(lambda: self._warm(task, consultation, cancel or CancelToken()))
 
-    def _warm(self, task: Task, cancel: CancelToken) -> int:
+    def _warm(self, task: Task, consultation: str, cancel: CancelToken) -> int:
         from app.core.llm.prompts import INPUT_MARK, instructions_before_input
 
         self._ensure_loaded(cancel, None)
@@ -234,9 +239,12 @@ class LocalLlm:
         if formatter is None:
             return 0
         result = formatter(messages=[m.as_dict() for m in instructions_before_input(task)])
-        prefix = result.prompt.split(INPUT_MARK, 1)[0]
+        prefix = result.prompt.split(INPUT_MARK, 1)[0] + consultation
         tokens = llama.tokenize(prefix.encode("utf-8"), add_bos=not result.added_special, special=True)
-        tokens = tokens[:-1]  # the last token may merge with the consultation's first characters
+        # The last tokens may merge with the characters that follow them (the next utterance, the end of the
+        # message); the consultation's last word is left for the real prompt.
+        tokens = tokens[: -(_TAIL_LEFT if consultation else 1)]
+        tokens = tokens[: max(0, llama.n_ctx() - _ANSWER_ROOM)]  # never fill the window the answer needs
         cached = 0
         for have, want in zip(llama.input_ids[: llama.n_tokens], tokens, strict=False):
             if have != want:
@@ -249,7 +257,7 @@ class LocalLlm:
         for start in range(cached, len(tokens), llama.n_batch):
             cancel.raise_if_cancelled()
             llama.eval(tokens[start : start + llama.n_batch])
-        log.info("warmed %d instruction tokens in %.2fs", len(tokens) - cached, time.perf_counter() - started)
+        log.info("pre-read %d prompt tokens in %.2fs", len(tokens) - cached, time.perf_counter() - started)
         return len(tokens) - cached
 
     # -- generation ----------------------------------------------------------------------------------------------

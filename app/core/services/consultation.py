@@ -57,6 +57,7 @@ from app.core.services.events import (
     TranscriptDone,
     TranscriptUpdate,
 )
+from app.core.services.prereading import Prereader, prereading_model
 from app.core.services.speech_feed import SpeechFeed, write_speech
 from app.core.storage import MessageRole, Repositories, StoreWorker
 from app.core.tts.base import AudioChunk, Speaker
@@ -91,6 +92,8 @@ class ConsultationRequest:
     # version (the window's review step). None = no review.
     review: Review | None = None
     reference_date: date | None = None  # the visit date that date offsets count from (default: today)
+    # A local model reads the redacted dictation as it is confirmed (prereading.py); never a server.
+    preread: bool = True
 
 
 class ConsultationPipeline:
@@ -129,6 +132,10 @@ class ConsultationPipeline:
     def _mark(self, name: str) -> None:
         self.timeline.marks.setdefault(name, self._now())
 
+    def _mark_speech_end(self, seconds_ago: float) -> None:
+        """The doctor's last word, `seconds_ago` before now (read off the audio, not off when the source ran dry)."""
+        self.timeline.marks.setdefault("speech_end", max(0.0, self._now() - seconds_ago))
+
     def _db(self, fn: Callable[[Repositories], T]) -> T | None:
         return self.store.submit(fn).result() if self.store is not None else None
 
@@ -163,7 +170,10 @@ class ConsultationPipeline:
                 if created is not None:
                     encounter_id = created.id
                     yield Saved("encounter", created.id)
-            result = yield from self.transcribe(source, encounter_id, cancel)
+            result = yield from self.transcribe(
+                source, encounter_id, cancel, preread=request.task if request.preread else None,
+                reference_date=request.reference_date,
+            )
             stage = "redact"
             yield from self._redact_and_answer(result.text, request, encounter_id, cancel)
         except AppError as exc:
@@ -203,16 +213,30 @@ class ConsultationPipeline:
 
     # --- stage: transcribe ---------------------------------------------------------------------------------------
     def transcribe(
-        self, source: AudioSource, encounter_id: int | None, cancel: CancelToken
+        self,
+        source: AudioSource,
+        encounter_id: int | None,
+        cancel: CancelToken,
+        *,
+        preread: Task | None = None,
+        reference_date: date | None = None,
     ) -> Generator[Event, None, LiveResult]:
-        """Live transcript updates while the audio plays; the final transcript is saved with the encounter."""
+        """Live transcript updates while the audio plays; the final transcript is saved with the encounter.
+        With `preread`, a local model reads the redacted dictation for that task as it is confirmed."""
         start = self._now()
         yield StageStarted("transcribe", start)
         live = self._need(self._live, "transcribe")()
-        for update in live.run(EndMarkingSource(source, lambda: self._mark("speech_end")), cancel):
-            if not update.final:
-                yield TranscriptUpdate(update)
-        result = live.result or live.finish(cancel)
+        prereader = self._prereader(preread, encounter_id, reference_date)
+        try:
+            for update in live.run(EndMarkingSource(source, self._mark_speech_end), cancel):
+                if not update.final:
+                    yield TranscriptUpdate(update)
+                if prereader is not None and update.confirmed:
+                    prereader.offer(update.confirmed)
+            result = live.result or live.finish(cancel)
+        finally:
+            if prereader is not None:
+                prereader.close(wait=not cancel.cancelled)
         self._mark("transcript_final")
         yield TranscriptDone(result)
         yield self._stage("transcribe", start)
@@ -224,6 +248,13 @@ class ConsultationPipeline:
             if transcript is not None:
                 yield Saved("transcript", transcript.id)
         return result
+
+    def _prereader(self, task: Task | None, encounter_id: int | None, reference_date: date | None) -> Prereader | None:
+        model = prereading_model(self.llm) if task is not None else None
+        if model is None or self.redactor is None or task is None:
+            return None
+        map_json = self.pseudonyms(encounter_id, reference_date).to_json()
+        return Prereader(model, self.redactor, task, lambda: map_json)
 
     # --- stage: redact -------------------------------------------------------------------------------------------
     def pseudonyms(self, encounter_id: int | None, reference_date: date | None = None) -> PseudonymMap:
