@@ -254,3 +254,21 @@ def test_the_window_stays_responsive_while_dictation_generation_and_speech_run(
     assert report.max_ms < 1000, report.summary()
     shut(qtbot, clinic)
 
+
+
+def test_the_dictation_is_read_by_the_local_model_while_it_is_spoken(
+    qtbot: QtBot, tmp_path: Path, models_dir: Path, fixture_data: Path, tiny_model: Path, engines: dict[str, Any]
+) -> None:
+    create_store(tmp_path / "data")
+    clinic = _start(qtbot, tmp_path, models_dir, tiny_model, engines, fixture_data / "speech" / "coqui_LJ001-0002.wav",
+                    [])
+    new_encounter(qtbot, clinic, "Ahead", "Ada", "A-1")
+    clinic.window.encounter_view.dictation.transcript.setPlainText("Seen for a cough.")
+    read: list[int] = []
+    clinic.drafts.read_ahead.connect(read.append)
+    with qtbot.waitSignal(clinic.dictation.dictated, timeout=120000):
+        clinic.dictation.start()  # the clip ends by itself
+    qtbot.waitUntil(lambda: sum(read) > 0, timeout=60000)
+    # What was read is the transcript so far, redacted: the draft's prompt starts with it.
+    assert clinic.drafts.job is None
+    shut(qtbot, clinic)

@@ -244,7 +244,8 @@ class LocalLlm:
         # The last tokens may merge with the characters that follow them (the next utterance, the end of the
         # message); the consultation's last word is left for the real prompt.
         tokens = tokens[: -(_TAIL_LEFT if consultation else 1)]
-        tokens = tokens[: max(0, llama.n_ctx() - _ANSWER_ROOM)]  # never fill the window the answer needs
+        window = llama.n_ctx()
+        tokens = tokens[: window - min(_ANSWER_ROOM, window // 4)]  # never fill the room the answer needs
         cached = 0
         for have, want in zip(llama.input_ids[: llama.n_tokens], tokens, strict=False):
             if have != want:

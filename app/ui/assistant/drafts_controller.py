@@ -29,6 +29,7 @@ from app.ui.workers import Job, JobToken
 
 if TYPE_CHECKING:
     from app.core.llm.base import LanguageModel, LoadProgress
+    from app.core.llm.prompts import Task
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class DraftsController(QObject):
     answer_stopped = Signal(str)  # the task: stopped by the doctor, what was shown is kept
     job_failed = Signal()  # the answer failed (the ErrorPresenter shows why); what was shown is kept
     model_loading = Signal(object)  # the Job loading the model (progress items: LoadProgress)
+    read_ahead = Signal(int)  # prompt tokens a local model read of the dictation so far
 
     def __init__(
         self,
@@ -175,6 +177,32 @@ class DraftsController(QObject):
 
         job = self.hub.run("llm", work, "preparing the language model", slot="llm-load")
         self.model_loading.emit(job)
+        return job
+
+    def preread(self, dictated_so_far: str, task: Task = "soap") -> Job | None:
+        """While the doctor dictates: the transcript with the words confirmed so far, redacted with the encounter's
+        map on the redaction lane, read by a local model on its lane (services/prereading.py), so the draft after
+        the last word evaluates only the tail. Never for a server: nothing unapproved leaves the machine. Each call
+        supersedes the previous one (only the newest text is worth reading)."""
+        if self.job is not None or self.hub.settings.llm.backend != "local" or self.redaction.map_json is None:
+            return None
+        from app.core.services.prereading import prereading_model, redact_so_far
+
+        transcript, map_json = self.transcript(), self.redaction.map_json
+        separator = "" if not transcript or transcript.endswith(("\n", " ")) else " "  # as the dictation is added
+        text = transcript + separator + dictated_so_far
+
+        def read(redacted: str) -> None:
+            def work(llm: LanguageModel, token: JobToken) -> int:
+                model = prereading_model(llm)
+                return model.warm(task, token, consultation=redacted).result() if model is not None else 0
+
+            job = self.hub.run("llm", work, "reading the dictation ahead", slot="llm-preread")
+            job.finished.connect(lambda tokens: self.read_ahead.emit(int(tokens)))
+
+        job = self.hub.run("redact", lambda redactor, _t: redact_so_far(redactor, text, map_json),
+                           "redacting the dictation so far", slot="redaction-preread")
+        job.finished.connect(read)
         return job
 
     def ask(self, question: str) -> None:
