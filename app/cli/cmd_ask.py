@@ -12,12 +12,13 @@ answer is always a draft: the CLI says so on stderr. QUESTION "-" reads the text
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from datetime import date
 from typing import Any
 
+from app.cli.chat_models import check_chat_model
 from app.cli.context import CliContext
+from app.cli.text_input import text_argument
 from app.core.errors import CancelToken, InputError
 from app.core.llm.prompts import TASKS
 
@@ -37,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(run=run)
 
 
-def _read_question(raw: str) -> str:
-    text = sys.stdin.read() if raw == "-" else raw
+def _read_question(raw: str, ctx: CliContext) -> str:
+    text = text_argument(raw, ctx)  # bad bytes become U+FFFD (counted on stderr), never a crash
     if not text.strip():
         raise InputError("The question is empty", "Give the question as an argument, or '-' to read it from stdin")
     return text
@@ -50,7 +51,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from app.core.redact.engine import SpacyRedactor
     from app.core.redact.pseudonyms import PseudonymMap, StreamingReidentifier
 
-    question = _read_question(args.question)
+    question = _read_question(args.question, ctx)
+    if (args.backend or ctx.settings.llm.backend) == "local":
+        check_chat_model(args.model or ctx.settings.llm.model, ctx.models_dir)  # before seconds of loading
     timings: dict[str, Any] = {}
 
     started = time.perf_counter()

@@ -11,7 +11,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from app.cli.chat_models import check_chat_model
 from app.cli.context import CliContext
+from app.cli.private_files import create_private
 from app.core.paths import resource
 
 DEMO_PASSPHRASE = "demo store - fictitious patients only - 2026"
@@ -74,6 +76,12 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         raise AudioError(f"The audio file {audio} does not exist", "Check the path")
     demo_dir = ctx.data_dir / "demo"
     wav_path = args.output or demo_dir / "answer.wav"
+    if args.output is not None and not args.no_speech:
+        from app.core.tts.wav import check_wav_target
+
+        check_wav_target(args.output)  # a bad -o is one line now, not after the whole pipeline
+    if ctx.settings.llm.backend == "local":
+        check_chat_model(args.model or ctx.settings.llm.model, ctx.models_dir)
     ctx.message("loading the engines (speech, redaction, language model, voice)…")
     source = FileReplaySource(audio)
     live = live_transcriber_factory(ctx.settings, ctx.models_dir)
@@ -112,6 +120,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             elif isinstance(event, c.StageFailed):
                 failed = event
         if chunks and speaker is not None:
+            create_private(wav_path)  # the spoken note of a patient: owner-only (0600), like the store
             c.write_speech(chunks, wav_path, speaker.sample_rate)
             out["wav"] = str(wav_path)
     finally:

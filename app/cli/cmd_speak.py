@@ -7,11 +7,12 @@ as its first sentence is synthesised. With no device that is a clear error, and 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.context import CliContext
+from app.cli.private_files import create_private
+from app.cli.text_input import text_argument
 from app.core.errors import AudioError, InputError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.list_voices:
         return _list_voices(args, ctx)
-    text = _read_text(args)
+    text = _read_text(args, ctx)
     if args.spoken_text:
         return _spoken_text(text, args, ctx)
     if args.speed is not None and not 0.5 <= args.speed <= 2.0:
@@ -52,8 +53,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     return _play(text, args, ctx)
 
 
-def _read_text(args: argparse.Namespace) -> str:
-    text = sys.stdin.read() if args.text == "-" else (args.text or "")
+def _read_text(args: argparse.Namespace, ctx: CliContext) -> str:
+    text = text_argument(args.text, ctx)  # bad bytes become U+FFFD (counted on stderr), never a crash
     if not text.strip():
         raise InputError("No text to speak", "Give the text as an argument, or '-' to read standard input")
     return text
@@ -77,6 +78,7 @@ def _export(text: str, args: argparse.Namespace, ctx: CliContext) -> int:
 
     check_wav_target(args.output)  # before the voice is loaded
     speaker = _load_speaker(args, ctx)
+    create_private(args.output)  # spoken clinical text: readable by the doctor's account only (0600)
     export = write_wav(speaker.synthesize(text), args.output, speaker.sample_rate)
     if args.json:
         ctx.result_json(

@@ -53,7 +53,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     asr = ctx.settings.asr
     if args.language:
         asr = asr.model_copy(update={"language": args.language})
-    ctx.progress(f"loading speech model {args.model or asr.model}")
+    # Progress only on a terminal (where it is overwritten): in a log or a pipe, stderr holds just the error lines.
+    ctx.progress(f"loading speech model {args.model or asr.model}", terminal_only=True)
     transcriber = load_transcriber(asr, ctx.models_dir, args.model)
     options = DecodeOptions.from_settings(asr, load_vocabulary(asr))
     dictation = DictationOptions(
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     failed = 0
     for index, path in enumerate(args.audio, start=1):
-        ctx.progress(f"transcribing {path.name} ({index}/{len(args.audio)})")
+        ctx.progress(f"transcribing {path.name} ({index}/{len(args.audio)})", terminal_only=True)
         try:
             transcript = transcribe_file(path, transcriber, options, dictation)
         except AudioError as exc:
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             ctx.result(transcript.text)
     ctx.end_progress()
     if failed:
-        ctx.message(f"{failed} of {len(args.audio)} file(s) could not be transcribed")
+        if failed > 1:  # one failure is already said by its own error line
+            ctx.message(f"{failed} of {len(args.audio)} files could not be transcribed (errors above)")
         return EXIT_SOME_FILES_FAILED
     return 0

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
-from app.cli.context import CliContext
+from app.cli.context import CliContext, configure_streams
 from app.core.config import data_dir, load_settings, models_dir
 from app.core.errors import AppError, Cancelled
 from app.core.logs import close_logging, safe_traceback, setup_logging
@@ -83,7 +83,8 @@ def make_context(args: argparse.Namespace) -> tuple[CliContext, list[str]]:
         config_file=loaded.path,
         debug=args.debug,
     )
-    return ctx, loaded.warnings
+    notice = loaded.missing_file_notice
+    return ctx, ([notice] if notice else []) + loaded.warnings
 
 
 def _run_gui(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -93,6 +94,7 @@ def _run_gui(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(log_dir(ctx.data_dir), debug=args.debug)
         ctx.warnings = warnings
         for warning in warnings:
+            # the log file is strict UTF-8: a non-UTF-8 path in a warning must not become a logging error
+            log.warning("settings: %s", warning.encode("utf-8", "backslashreplace").decode("utf-8"))
             ctx.message(f"warning: {warning}")
         log.info("command %s started", args.command)
         code = int(args.run(args, ctx))

@@ -250,6 +250,16 @@ class LoadedSettings:
     settings: Settings
     path: Path
     warnings: list[str] = field(default_factory=list)
+    file_exists: bool = True
+    explicit_path: bool = False  # named by --config or $CLINIC_CONFIG_FILE rather than the default location
+
+    @property
+    def missing_file_notice(self) -> str | None:
+        """Said once (CLI stderr, the log, the settings dialog) when a named settings file is not there: a typo in
+        --config must not silently run on the defaults. The default location missing is a normal first start."""
+        if self.file_exists or not self.explicit_path:
+            return None
+        return f"settings file {self.path} does not exist: using the defaults; it is created when settings are saved"
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -336,6 +346,52 @@ def _origin(loc: tuple[Any, ...], env: dict[str, Any]) -> str:
     return "environment variable " + ENV_PREFIX + "__".join(str(k) for k in loc).upper()
 
 
+# Term lists: a term is a word or a short phrase. A pasted paragraph (or a megabyte) as one vocabulary "term" makes
+# the recogniser parrot it instead of hearing the speech, so such an item is dropped alone, with a warning.
+TERM_MAX_CHARS = 100
+_TERM_LISTS = {("asr", "vocabulary"), ("redaction", "allow"), ("redaction", "deny")}
+
+
+def _unusable_text(value: str) -> bool:
+    """A NUL character, or a lone surrogate (bytes in the environment or on the command line that are not UTF-8,
+    which pydantic would refuse for the whole list)."""
+    return "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value)
+
+
+def drop_unusable_text(data: dict[str, Any], env: dict[str, Any], warnings: list[str]) -> None:
+    """Report and remove string values no engine can use (see `_unusable_text`); a bad item of a list (one
+    vocabulary term) is dropped alone, so the doctor's other terms are kept. Never quotes the value."""
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            continue
+        for key, value in list(values.items()):
+            loc = (section, key)
+            name = f"{section}.{key}"
+            if isinstance(value, str) and _unusable_text(value):
+                warnings.append(
+                    f"setting '{name}' from {_origin(loc, env)} holds a NUL character or bytes that are not UTF-8 "
+                    "text: using the default"
+                )
+                del values[key]
+            elif isinstance(value, list):
+                kept = [v for v in value if not (isinstance(v, str) and _unusable_text(v))]
+                if len(kept) != len(value):
+                    warnings.append(
+                        f"{len(value) - len(kept)} item(s) of setting '{name}' from {_origin(loc, env)} hold a NUL "
+                        "character or bytes that are not UTF-8 text and are ignored"
+                    )
+                if loc in _TERM_LISTS:
+                    short = [v for v in kept if not (isinstance(v, str) and len(v) > TERM_MAX_CHARS)]
+                    if len(short) != len(kept):
+                        warnings.append(
+                            f"{len(kept) - len(short)} item(s) of setting '{name}' from {_origin(loc, env)} are longer "
+                            f"than {TERM_MAX_CHARS} characters (a term is a word or a short phrase) and are ignored"
+                        )
+                    kept = short
+                if len(kept) != len(value):
+                    values[key] = kept
+
+
 def validate_layers(data: dict[str, Any], env: dict[str, Any], warnings: list[str]) -> Settings:
     """Validate, reporting and dropping each bad field until the rest validates (bounded by the field count)."""
     for _ in range(200):
@@ -358,13 +414,17 @@ def validate_layers(data: dict[str, Any], env: dict[str, Any], warnings: list[st
 
 def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> LoadedSettings:
     """Read file, environment and overrides; never raises for a bad value, only for an unreadable file."""
+    explicit = config_file is not None or bool(os.environ.get("CLINIC_CONFIG_FILE"))
     path = config_file or default_config_file()
     warnings: list[str] = []
     data = migrate(_read_file(path), warnings)
     env = _env_values()
     merged = _deep_merge(_deep_merge(data, env), overrides or {})
+    drop_unusable_text(merged, env, warnings)
     settings = validate_layers(merged, env, warnings)
-    return LoadedSettings(settings=settings, path=path, warnings=warnings)
+    return LoadedSettings(
+        settings=settings, path=path, warnings=warnings, file_exists=path.exists(), explicit_path=explicit
+    )
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:

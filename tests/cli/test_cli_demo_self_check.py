@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import wave
@@ -41,6 +42,8 @@ def test_demo_on_the_shipped_sample(tmp_path: Path) -> None:
     assert {s["record"] for s in out["saved"]} >= {"encounter", "transcript", "redaction_map", "note"}
     with wave.open(str(wav)) as w:
         assert w.getnframes() > w.getframerate()  # more than a second of speech
+    if os.name == "posix":
+        assert stat.S_IMODE(wav.stat().st_mode) == 0o600  # a patient's note, spoken: owner-only
     assert out["timeline"]["speech_end_to_transcript_s"] is not None
     assert (tmp_path / "data" / "demo" / "clinic.db").is_file()
     # Running it again reuses the demo store and its patient.

@@ -32,7 +32,26 @@ class RecordNotFound(StorageError):
 
 
 def _mrn_key(mrn: str | None) -> str | None:
-    return identifier_key(mrn) if mrn else None
+    return identifier_key(_as_text(mrn)) if mrn else None
+
+
+def _as_text(value: str) -> str:
+    """For lookups only (nothing stored): a lone surrogate becomes U+FFFD, which matches nothing, instead of failing."""
+    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+
+
+def _check_text(fields: dict[str, str | None], identifiers: dict[str, str] | None = None) -> None:
+    """Lone surrogates (bytes that were not UTF-8, carried through a file name or a paste) cannot be stored: say which
+    field, never its content. Everything else (accents, right-to-left text, combining marks, NUL) is stored as is."""
+    pairs: list[tuple[str, str | None]] = [*fields.items()]
+    for kind, identifier in (identifiers or {}).items():
+        pairs += [("identifier kind", kind), ("identifier", identifier)]
+    for what, value in pairs:
+        if value and any("\ud800" <= c <= "\udfff" for c in value):
+            raise InputError(
+                f"The {what} holds characters that are not valid text (bytes that were not UTF-8)",
+                "Retype it rather than pasting it from that source",
+            )
 
 
 def _like_escape(token: str) -> str:
@@ -57,6 +76,7 @@ class PatientRepository:
     ) -> Patient:
         if not family_name.strip():
             raise InputError("A patient needs a family name", "Enter the family name")
+        _check_text({"family name": family_name, "given names": given_names, "MRN": mrn, "sex": sex}, identifiers)
         mrn = mrn.strip() if mrn and mrn.strip() else None
         now = to_db_time(self._clock())
         with self._db.transaction("add the patient"):
@@ -77,6 +97,11 @@ class PatientRepository:
         """Save edited demographics (make the edited copy with `dataclasses.replace`)."""
         if not patient.family_name.strip():
             raise InputError("A patient needs a family name", "Enter the family name")
+        _check_text(
+            {"family name": patient.family_name, "given names": patient.given_names, "MRN": patient.mrn,
+             "sex": patient.sex},
+            patient.identifiers,
+        )
         mrn = patient.mrn.strip() if patient.mrn and patient.mrn.strip() else None
         with self._db.transaction("save the patient"):
             self.get(patient.id)
@@ -110,7 +135,8 @@ class PatientRepository:
     def search(self, text: str = "", *, date_of_birth: date | None = None, limit: int = 50) -> list[Patient]:
         """Find patients by name words (any order, word starts, accents and case ignored), by MRN or another
         identifier, or by date of birth (ISO `YYYY-MM-DD` typed as the text, or the keyword)."""
-        text = text.strip()
+        # a search is not stored: a character that is not text just matches nothing, rather than failing
+        text = _as_text(text).strip()
         if date_of_birth is None and _ISO_DATE.match(text):
             try:
                 date_of_birth = date.fromisoformat(text)
