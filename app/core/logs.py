@@ -27,7 +27,10 @@ def setup_logging(log_dir: Path, debug: bool = False) -> Path:
         if getattr(handler, "_clinic_file", False):
             root.removeHandler(handler)
             handler.close()
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    # backslashreplace: a file name that is not UTF-8 in a message must not become a "Logging error" on stderr
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=1_000_000, backupCount=5, encoding="utf-8", errors="backslashreplace"
+    )
     handler._clinic_file = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
