@@ -1,8 +1,8 @@
-"""`clinic-assistant store init|check|backup|restore|export|passwd|audit`: the encrypted store from the shell.
+"""`clinic-assistant store init|check|backup|restore|export|passwd|audit|salvage`: the encrypted store from the shell.
 
 The passphrase comes from a prompt (no echo; asked twice when a new one is set) or, for scripts, from the first
-line(s) of standard input with `--passphrase-stdin` (`passwd` reads two lines: current, then new). It is never a
-command-line argument, where other users could read it in the process list.
+line(s) of standard input with `--passphrase-stdin` (`passwd` and `salvage --new-passphrase` read two lines: the
+store's, then the new one). It is never a command-line argument, where other users could read it in the process list.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from app.cli.context import CliContext
 from app.core.errors import InputError
 
 if TYPE_CHECKING:
-    from app.core.storage.models import BackupInfo
+    from app.core.storage.models import BackupInfo, CheckReport, SalvageReport
     from app.core.storage.store import Store
 
-ACTIONS = ("init", "check", "backup", "restore", "export", "passwd", "audit")
+ACTIONS = ("init", "check", "backup", "restore", "export", "passwd", "audit", "salvage")
+EXIT_PROBLEMS = 1  # check: the report was made and found problems
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         return parser
 
     action("init", "create a new encrypted store (asks for a passphrase twice)")
-    check = action("check", "full integrity check (SQLite structure, SQLCipher page HMACs, foreign keys)")
+    check = action(
+        "check",
+        "full integrity check (SQLite structure, SQLCipher page HMACs, foreign keys); on a damaged store, which "
+        "tables and records the damage costs. Exit 1 when problems are found",
+    )
     check.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     backup = action("backup", "write an encrypted backup (same passphrase) and its .cipher.json beside it")
     backup.add_argument("output", type=Path, help="backup file to write")
@@ -64,6 +69,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     audit.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
     audit.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     audit.add_argument("--since", help="only entries at or after this ISO date/time")
+    salvage = action(
+        "salvage",
+        "copy every record that can still be read (of a damaged store) into a new encrypted store; the store itself "
+        "is only read",
+    )
+    salvage.add_argument("output", type=Path, help="new store file to write (then: store restore OUTPUT --force)")
+    salvage.add_argument(
+        "--new-passphrase",
+        action="store_true",
+        help="give the new store another passphrase (asked twice; with --passphrase-stdin: the second line)",
+    )
+    salvage.add_argument("--force", action="store_true", help="replace an existing file")
+    salvage.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
     p.set_defaults(run=run)
 
 
@@ -89,7 +107,9 @@ def _ask(args: argparse.Namespace, prompt: str, *, confirm: bool = False) -> str
 def _store(ctx: CliContext) -> Store:
     from app.core.storage.store import Store
 
-    return Store.from_settings(ctx.settings, ctx.data_dir)
+    store = Store.from_settings(ctx.settings, ctx.data_dir)
+    store.remove_leftovers()  # partial copies a killed command left behind
+    return store
 
 
 def _unlocked(args: argparse.Namespace, ctx: CliContext) -> Store:
@@ -103,7 +123,7 @@ def _unlocked(args: argparse.Namespace, ctx: CliContext) -> Store:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     handlers = {
         "init": _init, "check": _check, "backup": _backup, "restore": _restore, "export": _export,
-        "passwd": _passwd, "audit": _audit,
+        "passwd": _passwd, "audit": _audit, "salvage": _salvage,
     }
     return handlers[args.store_action](args, ctx)
 
@@ -132,19 +152,66 @@ def _init(args: argparse.Namespace, ctx: CliContext) -> int:
 def _check(args: argparse.Namespace, ctx: CliContext) -> int:
     from dataclasses import asdict
 
-    with _unlocked(args, ctx) as store:
-        report = store.check()
+    from app.core.storage.opening import StoreDamaged
+
+    store = _store(ctx)
+    if not store.exists():
+        raise InputError(f"There is no store in {ctx.data_dir}", "Create one with 'clinic-assistant store init'")
+    passphrase = _ask(args, "Passphrase: ")
+    try:
+        with store:
+            store.unlock(passphrase)
+            report = store.check()
+    except StoreDamaged:
+        ctx.progress("the store is damaged: finding which records can still be read…")
+        report = store.inspect_damage(passphrase)
+        ctx.end_progress()
     if args.json:
         ctx.result_json(asdict(report))
     else:
-        ctx.result(f"{'OK' if report.ok else 'PROBLEMS FOUND'}: {store.path} (layout version {report.schema_version})")
+        _print_check(ctx, store.path, report)
+    return 0 if report.ok else EXIT_PROBLEMS
+
+
+def _ids(ranges: list[list[int]], limit: int = 8) -> str:
+    shown = [f"{lo}" if lo == hi else f"{lo}-{hi}" if hi < 2**63 - 1 else f"{lo} on" for lo, hi in ranges[:limit]]
+    return ", ".join(shown) + (f" and {len(ranges) - limit} more ranges" if len(ranges) > limit else "")
+
+
+def _print_check(ctx: CliContext, path: Path, report: CheckReport) -> None:
+    damage = report.damage
+    if damage is None:
+        ctx.result(f"{'OK' if report.ok else 'PROBLEMS FOUND'}: {path} (layout version {report.schema_version})")
         ctx.result("records: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
-        ctx.result("cipher: " + ", ".join(f"{k} {v}" for k, v in sorted(report.cipher.items())))
-        for problem in report.integrity_errors + report.cipher_errors:
-            ctx.result(f"problem: {problem}")
-        if report.foreign_key_errors:
-            ctx.result(f"problem: {report.foreign_key_errors} rows point at missing records")
-    return 0 if report.ok else 1
+    else:
+        ctx.result(
+            f"DAMAGED: {path} (layout version {report.schema_version}): {len(damage.damaged_pages)} of its "
+            f"{damage.page_count} pages cannot be read"
+        )
+        ctx.result("records that can be read: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
+    ctx.result("cipher: " + ", ".join(f"{k} {v}" for k, v in sorted(report.cipher.items())))
+    for problem in report.integrity_errors + report.cipher_errors:
+        ctx.result(f"problem: {problem}")
+    if report.foreign_key_errors:
+        ctx.result(f"problem: {report.foreign_key_errors} rows point at missing records")
+    if damage is None:
+        return
+    for table in damage.tables:
+        ids = _ids(table.lost_ids)
+        if table.rows_lost is None:
+            ctx.result(f"damaged: {table.table}: an unknown number of records cannot be read (ids {ids})")
+        elif table.rows_lost:
+            at_most = "" if table.lost_exact else "at most "
+            ctx.result(f"damaged: {table.table}: {at_most}{table.rows_lost} records cannot be read (ids {ids})")
+        for index in table.damaged_indexes:
+            ctx.result(f"damaged: index {index} of {table.table} (no records lost: a salvaged copy rebuilds it)")
+    if not damage.tables and damage.damaged_pages:
+        ctx.result("damaged: the damaged pages hold no records (unused space)")
+    ctx.result(
+        "what to do: 'clinic-assistant store salvage OUT' copies every readable record into a new store; then "
+        "'clinic-assistant store restore OUT --force' (the damaged file is kept beside it). Or restore the latest "
+        "backup."
+    )
 
 
 def _backup_summary(ctx: CliContext, verb: str, info: BackupInfo, as_json: bool) -> None:
@@ -245,3 +312,39 @@ def _audit(args: argparse.Namespace, ctx: CliContext) -> int:
             write(entries, fh)
         ctx.message(f"Wrote {len(entries)} audit entries to {args.output}")
     return 0
+
+
+def _salvage(args: argparse.Namespace, ctx: CliContext) -> int:
+    from dataclasses import asdict
+
+    store = _store(ctx)
+    if not store.exists():
+        raise InputError(f"There is no store in {ctx.data_dir}", "Check --data-dir")
+    passphrase = _ask(args, "Passphrase: ")
+    new = _ask(args, "New passphrase: ", confirm=True) if args.new_passphrase else None
+    ctx.progress("copying every record that can be read…")
+    report = store.salvage(args.output, passphrase, new_passphrase=new, overwrite=args.force)
+    ctx.end_progress()
+    if args.json:
+        ctx.result_json(asdict(report))
+    else:
+        _print_salvage(ctx, report)
+    ctx.message(
+        f"The store itself was not changed: keep it. To use the salvaged copy: clinic-assistant store restore "
+        f"{report.path} --force (the current file is then kept beside it as clinic.db.replaced-<time>)."
+    )
+    return 0
+
+
+def _print_salvage(ctx: CliContext, report: SalvageReport) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+    ctx.result(f"Salvaged to {report.path} ({report.bytes} bytes, layout version {report.schema_version}): {counts}")
+    lost = {k: v for k, v in report.lost.items() if v != 0}
+    if not lost:
+        ctx.result("Nothing was lost: every record could be read.")
+    else:
+        text = ", ".join(f"{k} {'an unknown number' if v is None else v}" for k, v in lost.items())
+        ctx.result(f"Could not be read{'' if report.lost_exact else ' (at most)'}: {text}")
+    if report.placeholders:
+        text = ", ".join(f"{k} {v}" for k, v in report.placeholders.items())
+        ctx.result(f"Stand-ins named 'Unreadable record' for lost records that others point at: {text}")

@@ -12,6 +12,7 @@ from app.core.storage.models import (
     AuditEntry,
     BackupInfo,
     CheckReport,
+    DamageReport,
     Encounter,
     EncounterOverview,
     EncounterStatus,
@@ -26,8 +27,11 @@ from app.core.storage.models import (
     Patient,
     PatientSummary,
     RedactionMap,
+    SalvageReport,
+    TableDamage,
     Transcript,
 )
+from app.core.storage.opening import StoreDamaged
 from app.core.storage.passphrase import PassphraseCheck, WeakPassphrase, check_passphrase
 from app.core.storage.patients import RecordNotFound
 from app.core.storage.store import DB_FILE_NAME, Repositories, Store
@@ -41,6 +45,7 @@ __all__ = [
     "AuditLog",
     "BackupInfo",
     "CheckReport",
+    "DamageReport",
     "Encounter",
     "EncounterOverview",
     "EncounterStatus",
@@ -59,9 +64,12 @@ __all__ = [
     "RecordNotFound",
     "RedactionMap",
     "Repositories",
+    "SalvageReport",
     "Store",
+    "StoreDamaged",
     "StoreLocked",
     "StoreWorker",
+    "TableDamage",
     "Transcript",
     "WeakPassphrase",
     "check_passphrase",

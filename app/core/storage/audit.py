@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     LOCK = "lock"
     MIGRATE = "migrate"
     CREATE_STORE = "create_store"
+    SALVAGE = "salvage"  # in a salvaged store: it was made from a damaged one
 
 
 EXPORT_FIELDS = ("id", "at", "os_user", "action", "record_type", "record_id")

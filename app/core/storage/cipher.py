@@ -75,6 +75,14 @@ class CipherParams:
         )
 
 
+def cipher_settings(params: CipherParams, sqlcipher_version: str) -> dict[str, str]:
+    """What a store records about its own encryption in its `store_settings` table (never patient data)."""
+    wanted = {f"cipher.{k}": str(v) for k, v in params.as_dict().items()}
+    wanted["cipher.algorithm"] = "AES-256-CBC"
+    wanted["cipher.sqlcipher_version"] = sqlcipher_version
+    return wanted
+
+
 def passphrase_bytes(passphrase: str | bytes | bytearray) -> bytearray:
     """UTF-8 of the NFC form, so the same passphrase typed through different input methods gives the same key.
     A mutable copy, so the caller can wipe it; a `str` argument itself cannot be wiped (Python strings are

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,11 +30,19 @@ from app.core.storage.cipher import (
     wipe,
 )
 from app.core.storage.connection import Database, load_sqlcipher, storage_error
+from app.core.storage.files import copy_private, create_private, remove_db_files
 from app.core.storage.models import BackupInfo
-from app.core.storage.opening import close_quietly, damaged, open_with_key, open_with_passphrase, verify_contents
+from app.core.storage.opening import (
+    close_quietly,
+    damaged,
+    foreign_file_kind,
+    open_with_key,
+    open_with_passphrase,
+    verify_contents,
+)
 from app.core.storage.passphrase import require_strong
 from app.core.storage.schema import ensure_not_newer, schema_version
-from app.core.storage.store import COUNTED_TABLES, Store, remove_db_files
+from app.core.storage.store import COUNTED_TABLES, Store
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +75,10 @@ def write_verified_copy(
     store: Store, dest: Path, spec: bytearray | None = None, verify_spec: bytearray | None = None
 ) -> dict[str, int]:
     """Export the open store to `dest` (new file), verify it, flush it. Returns its row counts."""
-    remove_db_files(dest)
+    try:
+        create_private(dest)  # owner-only before SQLite writes a byte, and so is the -journal SQLite makes beside it
+    except OSError as exc:
+        raise storage_error(exc, "write the copy") from None
     _attach(store, dest, "export_target", spec, store.params)
     try:
         store.db.execute("SELECT sqlcipher_export('export_target')", (), "write the copy")
@@ -95,13 +105,12 @@ def export_copy(store: Store, target: Path, doing: str = "write the copy") -> di
     with its cipher settings in `target.cipher.json`. Returns its row counts."""
     partial = target.with_name(target.name + ".partial")
     try:
-        counts = write_verified_copy(store, partial)
-        os.replace(partial, target)
-        fsync_dir(target.parent)
+        with store.partials.writing(partial):  # listed, so that a killed process's leftover is removed later
+            counts = write_verified_copy(store, partial)
+            os.replace(partial, target)
+            fsync_dir(target.parent)
     except OSError as exc:
         raise storage_error(exc, doing) from None
-    finally:
-        remove_db_files(partial)
     if store.salt is not None and (record := store.key_file.lookup(store.salt)) is not None:
         KeyFile(target).remember(store.salt, record, keep_only=True)
     return counts
@@ -145,6 +154,14 @@ def restore(store: Store, src: Path, passphrase: str, *, replace_existing: bool 
     src = Path(src).expanduser()
     if not src.is_file():
         raise StorageError(f"There is no backup file at {src}", "Check the path")
+    kind = foreign_file_kind(src)
+    if kind is not None:  # said without trying the passphrase, so it is no wrong try either
+        hint = (
+            "That is the settings file that goes with a backup: choose the backup file beside it"
+            if src.name.endswith(".cipher.json")
+            else "Choose a backup written by 'clinic-assistant store backup' (its .cipher.json file sits beside it)"
+        )
+        raise StorageError(f"{src.name} is {kind}, not a Clinic Assistant backup. Nothing was changed", hint)
     if store.exists() and not replace_existing:
         raise StorageError(
             f"A store already exists in {store.data_dir}",
@@ -164,10 +181,7 @@ def restore(store: Store, src: Path, passphrase: str, *, replace_existing: bool 
         finally:
             close_quietly(opened.conn)
         store.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        remove_db_files(restoring)
-        shutil.copyfile(src, restoring)
-        os.chmod(restoring, 0o600)
-        _fsync_file(restoring)
+        copy_private(src, restoring)
         store.key_file.remember(opened.salt, KeyRecord(opened.params, opened.check))
         store.lock()
         if store.exists():
@@ -195,7 +209,7 @@ def _keep_replaced(store: Store) -> None:
     try:
         os.link(store.path, replaced)  # instant, and the live name is then swapped atomically by os.replace
     except OSError:
-        shutil.copyfile(store.path, replaced)
+        copy_private(store.path, replaced)
     old_salt = read_salt(replaced)
     if old_salt is not None and (record := store.key_file.lookup(old_salt)) is not None:
         KeyFile(replaced).remember(old_salt, record, keep_only=True)

@@ -171,8 +171,32 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class TableDamage:
+    """What damaged pages cost one table: row ids and counts, never content."""
+
+    table: str
+    rows_read: int
+    # Rows that could not be read: exact when `lost_exact` (counted from an intact index, which lists every row id),
+    # otherwise at most this many (from the gap in row ids); None when not even that can be told.
+    rows_lost: int | None
+    lost_exact: bool
+    lost_ids: list[list[int]]  # [first, last] ranges of the row ids that could not be read
+    damaged_indexes: list[str]  # no rows are lost to these; a salvaged store rebuilds them
+
+
+@dataclass(frozen=True)
+class DamageReport:
+    """Pages that fail SQLCipher's HMAC check, and the tables they touch (only tables with damage are listed)."""
+
+    damaged_pages: list[int]
+    page_count: int
+    tables: list[TableDamage]
+
+
+@dataclass(frozen=True)
 class CheckReport:
-    """`Store.check()`: the integrity of the file and what it holds (counts, never content)."""
+    """`Store.check()`: the integrity of the file and what it holds (counts, never content). For a damaged store
+    (`Store.inspect_damage`), `counts` are the rows that can still be read and `damage` says what cannot."""
 
     ok: bool
     schema_version: int
@@ -182,6 +206,23 @@ class CheckReport:
     counts: dict[str, int]
     cipher: dict[str, str]
     file_bytes: int
+    damage: DamageReport | None = None
+
+
+@dataclass(frozen=True)
+class SalvageReport:
+    """`Store.salvage()`: a new store holding every row that could be read. Counts and ids only."""
+
+    path: str
+    bytes: int
+    schema_version: int
+    counts: dict[str, int]  # rows copied, per table
+    lost: dict[str, int | None]  # rows that could not be read, per table (see `TableDamage.rows_lost`)
+    lost_exact: bool
+    # Stand-in records ("Unreadable record") for lost ones that copied records point at, so that no copied record
+    # is left pointing at nothing (an encounter whose patient was on the damaged page keeps a patient).
+    placeholders: dict[str, int]
+    damaged_pages: int
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,105 @@ PLAIN_SQLITE_HEADER = b"SQLite format 3\x00"
 DAMAGED_HINT = "Restore the latest backup with 'clinic-assistant store restore'; keep the damaged file for inspection"
 
 
+SALVAGE_HINT = (
+    "Copy every record that can still be read into a new store with 'clinic-assistant store salvage OUT' (the window "
+    "offers Salvage...), then use that copy with 'clinic-assistant store restore OUT --force'. Keep the damaged "
+    "file; 'clinic-assistant store check' lists the records affected"
+)
+# Files that are plainly something else, by their first bytes (an encrypted store starts with 16 random bytes).
+_FOREIGN_MAGIC = (
+    (PLAIN_SQLITE_HEADER, "an unencrypted SQLite database (another application's file, or an export)"),
+    (b"PK\x03\x04", "a ZIP archive (another application's file)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+)
+_SMALLEST_PAGE = 512
+
+
 def damaged(what: str = "The database file") -> StorageError:
     return StorageError(f"{what} is damaged and cannot be opened. Nothing was changed", DAMAGED_HINT)
+
+
+class StoreDamaged(StorageError):
+    """The passphrase is right and the store opens, but some of its pages fail their check: the records on them
+    cannot be read. Everything else can still be salvaged (`Store.salvage`)."""
+
+    kind = "damaged"
+
+    def __init__(self, damaged_pages: int, page_count: int) -> None:
+        what = (
+            f"{damaged_pages} of its {page_count} pages cannot be read"
+            if damaged_pages
+            else "its structure check failed"
+        )
+        super().__init__(f"The store is damaged: {what}. Nothing was changed", SALVAGE_HINT)
+        self.damaged_pages = damaged_pages
+        self.page_count = page_count
+
+
+def foreign_file_kind(path: Path) -> str | None:
+    """What a file that cannot be an encrypted store is ("empty", "a text file", "a ZIP archive..."), told from its
+    size and first bytes without any key; None when it could be one (a whole number of pages of random-looking
+    bytes)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    if size == 0:
+        return "empty"
+    if head.startswith(PLAIN_SQLITE_HEADER):
+        return _FOREIGN_MAGIC[0][1]
+    if _looks_like_text(head):  # 4 KiB of random salt and ciphertext never decode as text
+        return "a text file"
+    if size >= _SMALLEST_PAGE and size % _SMALLEST_PAGE == 0:
+        # A whole number of pages: only a passphrase can tell. (A short signature is no proof here: one backup in
+        # 65,536 starts with the two bytes of gzip's, say, by chance of its random salt.)
+        return None
+    for magic, kind in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            return kind
+    return "not a database file (its size is not a whole number of database pages)"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return len(head) > 3 and exc.start >= len(head) - 3  # only a character cut at the end of what was read
+    return True
+
+
+def damaged_pages(conn: Any) -> list[int]:
+    """Page numbers that fail SQLCipher's HMAC check (it reads the file itself, so it works on a connection that has
+    already met a damaged page)."""
+    dbapi2 = load_sqlcipher()
+    try:
+        rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+    except dbapi2.Error as exc:
+        raise storage_error(exc, "check the database") from None
+    pages = [int(m.group(1)) for (text,) in rows if (m := re.search(r"page (\d+)", str(text)))]
+    return sorted(set(pages))
+
+
+def is_damaged(conn: Any) -> bool:
+    """SQLite's quick structure check (it reads every page of every table and index) finds a problem, or runs into a
+    page that fails its HMAC."""
+    dbapi2 = load_sqlcipher()
+    try:
+        rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    except dbapi2.Error as exc:
+        if str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            return True
+        raise storage_error(exc, "check the database") from None
+    return any(str(r[0]) != "ok" for r in rows)
 
 
 @dataclass
@@ -140,11 +239,16 @@ def open_with_key(path: Path, key: bytearray, params: CipherParams, salt: bytes)
 
 
 def verify_contents(
-    conn: Any, *, deep: bool, schema: str = "main", what: str = "The database file"
+    conn: Any,
+    *,
+    deep: bool,
+    schema: str = "main",
+    what: str = "The database file",
+    on_damage: Callable[[], StorageError] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """(integrity problems, cipher problems) of an open file; raises "damaged" if SQLite cannot even read it.
-    `deep` runs the full integrity check and SQLCipher's per-page HMAC check, which read every page (for check,
-    backup and restore); otherwise SQLite's quick check (at every unlock)."""
+    """(integrity problems, cipher problems) of an open file; raises "damaged" (or what `on_damage` returns) if
+    SQLite cannot even read it. `deep` runs the full integrity check and SQLCipher's per-page HMAC check, which read
+    every page (for check, backup and restore); otherwise SQLite's quick check."""
     dbapi2 = load_sqlcipher()
     try:
         pragma = "integrity_check" if deep else "quick_check"
@@ -156,7 +260,7 @@ def verify_contents(
     except dbapi2.Error as exc:
         name = str(getattr(exc, "sqlite_errorname", ""))
         if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-            raise damaged(what) from None
+            raise (on_damage() if on_damage else damaged(what)) from None
         raise storage_error(exc, "check the database") from None
     return integrity, cipher
 

@@ -265,6 +265,18 @@ class EncounterRepository:
         )
         return [encounter_from_row(r) for r in rows]
 
+    def set_reason(self, encounter_id: int, reason: str) -> Encounter:
+        """The reason for the encounter, as the doctor wrote it ("" when none was given)."""
+        _check_text({"reason": reason})
+        with self._db.transaction("save the encounter"):
+            self.get(encounter_id)
+            self._db.execute(
+                "UPDATE encounters SET reason = ?, updated_at = ? WHERE id = ?",
+                (reason.strip(), to_db_time(self._clock()), encounter_id),
+            )
+            self._audit.record(AuditAction.UPDATE, "encounter", encounter_id)
+        return self.get(encounter_id)
+
     def set_status(self, encounter_id: int, status: EncounterStatus) -> Encounter:
         with self._db.transaction("save the encounter"):
             self.get(encounter_id)

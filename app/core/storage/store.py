@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from app.core.storage.cipher import (
     KeyFile,
     KeyRecord,
     check_value,
+    cipher_settings,
     derive_key,
     fsync_dir,
     key_spec,
@@ -46,11 +47,14 @@ from app.core.storage.connection import (
     storage_error,
 )
 from app.core.storage.export import patient_notes_text
-from app.core.storage.models import BackupInfo, CheckReport
+from app.core.storage.files import PartialFiles, create_private, remove_db_files
+from app.core.storage.models import BackupInfo, CheckReport, SalvageReport
 from app.core.storage.opening import (
     OpenedFile,
+    StoreDamaged,
     close_quietly,
-    damaged,
+    damaged_pages,
+    is_damaged,
     open_with_key,
     open_with_passphrase,
     verify_contents,
@@ -65,7 +69,7 @@ DB_FILE_NAME = "clinic.db"
 COUNTED_TABLES = (
     "patients", "encounters", "transcripts", "messages", "notes", "note_versions", "redaction_maps", "audit_log",
 )
-# Encrypted leftovers of an interrupted rekey/restore/backup: safe to delete at the next unlock.
+# Encrypted leftovers of an interrupted rekey/restore: safe to delete at the next unlock. (Partial copies: files.py.)
 LEFTOVER_SUFFIXES = (".rekey", ".restoring")
 
 
@@ -104,6 +108,7 @@ class Store:
         self.params = CipherParams(kdf_iter=kdf_iterations)
         self.key_file = KeyFile(self.path)
         self.throttle = UnlockThrottle(self.path.with_name(self.path.name + ".attempts.json"), sleep)
+        self.partials = PartialFiles(self.path.with_name(self.path.name + ".partials.json"), self.data_dir)
         self.os_user = os_user or current_os_user()
         self.clock = clock
         self.salt: bytes | None = None
@@ -164,14 +169,15 @@ class Store:
             )
         require_strong(passphrase)
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.remove_leftovers()
         building = self.path.with_name(self.path.name + ".creating")
-        remove_db_files(building)
         salt = new_salt()
         secret = passphrase_bytes(passphrase)
         key = derive_key(secret, salt, self.params)
         wipe(secret)
         spec = key_spec(key, salt)
         try:
+            create_private(building)  # owner-only from the first byte, and so are SQLite's -wal and -shm beside it
             conn = open_encrypted(building, spec, self.params, create=True)
             self.db.attach(conn, load_sqlcipher().Error)
             try:
@@ -196,9 +202,11 @@ class Store:
 
     def unlock(self, passphrase: str | bytes | bytearray) -> None:
         """Open the store with its passphrase. A wrong one raises `WrongPassphrase` (after a growing delay when it
-        keeps happening) and leaves the file untouched."""
+        keeps happening) and leaves the file untouched. A store with damaged pages raises `StoreDamaged` (nothing
+        is written to it); `salvage` then copies what can be read."""
         if self.is_unlocked:
             self.lock()
+        self.remove_leftovers()
         try:
             opened = open_with_passphrase(self.path, passphrase, [self.key_file], self.params)
         except WrongPassphrase:
@@ -239,15 +247,16 @@ class Store:
         self.db.attach(opened.conn, load_sqlcipher().Error)
         self.salt = opened.salt
         try:
+            # SQLite's quick check reads every page of every table and index, so a damaged page shows up here,
+            # before anything is written.
+            if is_damaged(opened.conn):
+                raise self._damage_error(opened.conn, opened.params)
             version = schema_version(self.db)
             ensure_not_newer(version)
             if version == 0:
                 raise StorageError(
                     "This encrypted file is not a Clinic Assistant store. Nothing was changed", "Choose the right file"
                 )
-            integrity, _ = verify_contents(opened.conn, deep=False)
-            if integrity:
-                raise damaged()
             configure_for_writing(opened.conn)
             if version < LATEST_VERSION:
                 self._copy_before_migration(version)
@@ -264,6 +273,14 @@ class Store:
         for suffix in LEFTOVER_SUFFIXES:
             remove_db_files(self.path.with_name(self.path.name + suffix))
 
+    def _damage_error(self, conn: Any, params: CipherParams) -> StoreDamaged:
+        bad = damaged_pages(conn)
+        return StoreDamaged(len(bad), self.path.stat().st_size // params.page_size)
+
+    def remove_leftovers(self) -> None:
+        """Partial copies that a killed process left behind (owner-only, encrypted; see files.py)."""
+        self.partials.sweep()
+
     def _copy_before_migration(self, version: int) -> None:
         """An encrypted copy of the file as it was, so a failed or regretted migration can be undone."""
         from app.core.storage.maintenance import export_copy
@@ -275,9 +292,8 @@ class Store:
 
     def _record_cipher_settings(self, params: CipherParams) -> None:
         """The cipher settings inside the database too, next to SQLCipher's own version (never patient data)."""
-        wanted = {f"cipher.{k}": str(v) for k, v in params.as_dict().items()}
-        wanted["cipher.algorithm"] = "AES-256-CBC"
         current = dict(self.db.all("SELECT key, value FROM store_settings WHERE key LIKE 'cipher.%'"))
+        wanted = cipher_settings(params, current.get("cipher.sqlcipher_version", ""))
         if all(current.get(k) == v for k, v in wanted.items()):
             return
         wanted["cipher.sqlcipher_version"] = str(self.db.scalar("PRAGMA cipher_version"))
@@ -307,6 +323,69 @@ class Store:
 
         change_passphrase(self, current, new)
 
+    # --- a damaged store (salvage.py) --------------------------------------------------------------------------
+
+    def open_readonly(self, passphrase: str | bytes | bytearray) -> OpenedFile:
+        """The file opened read-only with its passphrase, damaged or not (for inspection and salvage). A wrong
+        passphrase counts like a failed unlock. The caller closes the connection and wipes the key."""
+        if not self.exists():
+            raise StorageError(f"There is no store in {self.data_dir}", "Create one with 'clinic-assistant store init'")
+        try:
+            opened = open_with_passphrase(self.path, passphrase, [self.key_file], self.params, readonly=True)
+        except WrongPassphrase:
+            self.throttle.record_failure()
+            raise
+        self.throttle.reset()
+        return opened
+
+    @contextlib.contextmanager
+    def reading(self, passphrase: str | bytes | bytearray) -> Iterator[OpenedFile]:
+        """`open_readonly` for the length of a block; afterwards the connection is closed, the key wiped, and the
+        -wal/-shm files that read-only connections leave are removed if they were not there before."""
+        from app.core.storage.salvage import tidy_wal
+
+        wal_existed = Path(f"{self.path}-wal").exists()
+        opened = self.open_readonly(passphrase)
+        try:
+            yield opened
+        finally:
+            close_quietly(opened.conn)
+            if not wal_existed:
+                tidy_wal(self.path, opened.key, opened.params)
+            wipe(opened.key)
+
+    def inspect_damage(self, passphrase: str) -> CheckReport:
+        """`check` for a store that cannot be unlocked because pages are damaged: which tables and rows they cost,
+        and the rows that can still be read. Reads only."""
+        from app.core.storage.salvage import read_settings, scan
+
+        with self.reading(passphrase) as opened:
+            integrity = [] if damaged_pages(opened.conn) else [str(r[0]) for r in _quick_check(opened.conn)]
+            close_quietly(opened.conn)
+            report, readable = scan(self.path, opened.key, opened.params)
+            version, cipher = read_settings(self.path, opened.key, opened.params)
+        return CheckReport(
+            ok=not (report.damaged_pages or report.tables or integrity),
+            schema_version=version,
+            integrity_errors=integrity,
+            cipher_errors=[f"HMAC verification failed for page {page}" for page in report.damaged_pages],
+            foreign_key_errors=0,
+            counts={t: readable[t] for t in COUNTED_TABLES if t in readable},
+            cipher=cipher,
+            file_bytes=self.path.stat().st_size,
+            damage=report,
+        )
+
+    def salvage(
+        self, out: Path, passphrase: str, *, new_passphrase: str | None = None, overwrite: bool = False
+    ) -> SalvageReport:
+        """Copy every row that can be read into a new encrypted store at `out` (see salvage.py). Works on a locked
+        store; the store's own file is only read."""
+        from app.core.storage.salvage import salvage
+
+        self.remove_leftovers()
+        return salvage(self, passphrase, out, new_passphrase=new_passphrase, overwrite=overwrite)
+
     # --- checks and exports ------------------------------------------------------------------------------------
 
     def counts(self, schema: str = "main") -> dict[str, int]:
@@ -317,7 +396,12 @@ class Store:
     def check(self) -> CheckReport:
         """Full integrity check: SQLite's structure check, SQLCipher's HMAC of every page, foreign keys."""
         self.repositories()
-        integrity, cipher_errors = verify_contents(self.db.conn, deep=True)
+        conn = self.db.conn
+        integrity, cipher_errors = verify_contents(
+            conn, deep=True, on_damage=lambda: self._damage_error(conn, self.params)
+        )
+        if cipher_errors:  # a page fails its HMAC: say which records that costs (`inspect_damage`)
+            raise self._damage_error(conn, self.params)
         foreign_key_errors = len(self.db.all("PRAGMA foreign_key_check"))
         settings = dict(self.db.all("SELECT key, value FROM store_settings WHERE key LIKE 'cipher.%'"))
         cipher = {k.removeprefix("cipher."): v for k, v in settings.items()}
@@ -344,8 +428,6 @@ class Store:
         return text
 
 
-def remove_db_files(path: Path) -> None:
-    """A database file and its companions (encrypted leftovers of an interrupted operation)."""
-    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-        with contextlib.suppress(FileNotFoundError):
-            candidate.unlink()
+def _quick_check(conn: Any) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = [r for r in conn.execute("PRAGMA quick_check(20)").fetchall() if r[0] != "ok"]
+    return rows

@@ -11,17 +11,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QWindow
 from PySide6.QtWidgets import QWidget
 
 from app.core.config import Settings, save_settings
 from app.core.errors import WrongPassphrase
+from app.core.storage.opening import StoreDamaged
+from app.core.storage.salvage import salvage_target
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.session.first_run import FirstRunWizard
+from app.ui.session.salvage_offer import SalvageOffer
 from app.ui.session.unlock_dialog import UnlockDialog
 from app.ui.workers import Job
 
@@ -63,6 +67,7 @@ class SessionController(QObject):
         self.before_lock: list[Callable[[], Job | None]] = []
         self.wizard: FirstRunWizard | None = None
         self.unlock_dialog: UnlockDialog | None = None
+        self.salvage_offer: SalvageOffer | None = None
         self._last_activity = clock()
         self._idle_timer = QTimer(self)
         self._idle_timer.setObjectName("idleLock")
@@ -130,7 +135,7 @@ class SessionController(QObject):
     def unlock(self, passphrase: str) -> Job:
         job = self.hub.run("store", lambda store, _t: store.unlock(passphrase), "unlocking", slot="unlock")
         job.finished.connect(self._unlocked_ok)
-        job.failed.connect(self._unlock_failed)
+        job.failed.connect(lambda exc: self._unlock_failed(exc, passphrase))
         return job
 
     def _unlocked_ok(self, _value: object) -> None:
@@ -139,7 +144,12 @@ class SessionController(QObject):
             self.unlock_dialog = None
         self._became_unlocked()
 
-    def _unlock_failed(self, exc: object) -> None:
+    def _unlock_failed(self, exc: object, passphrase: str = "") -> None:
+        if isinstance(exc, StoreDamaged) and passphrase:  # the passphrase was right: offer to salvage
+            if self.unlock_dialog is not None:
+                self.unlock_dialog.show_problem(exc.message)
+            self.offer_salvage(exc, passphrase)
+            return
         if isinstance(exc, WrongPassphrase):  # expected: said inside the dialog, not in a banner over the records
             text = exc.one_line()
         else:
@@ -147,6 +157,36 @@ class SessionController(QObject):
             text = f"{problem.message} {problem.hint}".strip() if problem else ""
         if self.unlock_dialog is not None:
             self.unlock_dialog.show_problem(text)
+
+    def offer_salvage(self, problem: StoreDamaged, passphrase: str) -> SalvageOffer:
+        """Ask whether to copy every readable record into a new store beside the damaged one. The passphrase is
+        kept only by this offer's connection, which goes when the offer is closed."""
+        if self.salvage_offer is not None:
+            self.salvage_offer.close()
+        offer = SalvageOffer(problem, self.window)
+        offer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        offer.salvage_requested.connect(lambda: self.salvage(offer, passphrase))
+        offer.finished.connect(lambda _result: self._forget_offer(offer))
+        self.salvage_offer = offer
+        offer.open()
+        return offer
+
+    def salvage(self, offer: SalvageOffer, passphrase: str) -> Job:
+        """Write the salvaged copy next to the store, on the store's thread (it reads every page)."""
+        target = salvage_target(self.hub.data_dir, datetime.now())
+        job = self.hub.run("store", lambda store, _t: store.salvage(target, passphrase), "salvaging the store")
+        job.finished.connect(offer.show_result)
+        job.failed.connect(lambda exc: self._salvage_failed(offer, exc))
+        return job
+
+    def _salvage_failed(self, offer: SalvageOffer, exc: object) -> None:
+        problem = self.presenter.present(exc, "salvaging the store")
+        if self.salvage_offer is offer:  # still open (a closed one is already deleted)
+            offer.show_failure(f"{problem.message} {problem.hint}".strip() if problem else "")
+
+    def _forget_offer(self, offer: SalvageOffer) -> None:
+        if self.salvage_offer is offer:
+            self.salvage_offer = None
 
     def _became_unlocked(self) -> None:
         self.is_unlocked = True
@@ -238,8 +278,9 @@ class SessionController(QObject):
             app.focusWindowChanged.disconnect(self._watch)
             for window in app.topLevelWindows():
                 window.removeEventFilter(self)
-        for dialog in (self.wizard, self.unlock_dialog):
+        for dialog in (self.wizard, self.unlock_dialog, self.salvage_offer):
             if dialog is not None:
                 dialog.close()
         self._forget_dialogs()
+        self.salvage_offer = None
 
