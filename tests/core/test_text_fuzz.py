@@ -84,6 +84,19 @@ def test_patient_fields_that_are_not_text_are_refused_by_name(store: Store) -> N
     assert patients.search("Tred\udcffgold") == [] and patients.find_by_mrn("447\udc80") is None
 
 
+def test_clinical_text_with_bytes_that_were_not_utf8_is_saved_not_lost(store: Store) -> None:
+    from app.core.storage import MessageRole, NoteKind
+
+    repos = store.repositories()
+    encounter = repos.encounters.add(repos.patients.add("Tredgold").id, reason="cough")
+    repos.transcripts.add(encounter.id, "Cough for \udc80 two weeks.")
+    repos.notes.create(encounter.id, NoteKind.SOAP, "Plan: \ud800 chest X-ray.")
+    repos.messages.add(encounter.id, MessageRole.USER, "why \udcff?", "why \udcff?")
+    assert repos.transcripts.for_encounter(encounter.id)[-1].text == "Cough for \ufffd two weeks."
+    assert repos.notes.for_encounter(encounter.id)[-1].latest.text == "Plan: \ufffd chest X-ray."
+    assert repos.messages.for_encounter(encounter.id)[-1].display_content == "why \ufffd?"
+
+
 def test_odd_strings_in_the_settings_file_load_and_save(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLINIC_STORAGE__DATA_DIR")
     monkeypatch.delenv("CLINIC_STORAGE__MODELS_DIR")

@@ -149,14 +149,20 @@ class Database:
     def execute(self, sql: str, params: Sequence[Any] = (), doing: str = "read or write the store") -> Any:
         conn = self.conn
         try:
-            return conn.execute(sql, params)
+            try:
+                return conn.execute(sql, params)
+            except UnicodeEncodeError:
+                return conn.execute(sql, _encodable(params))
         except self._errors as exc:
             raise _translated(exc, doing) from None
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]], doing: str = "write to the store") -> Any:
         conn = self.conn
         try:
-            return conn.executemany(sql, rows)
+            try:
+                return conn.executemany(sql, rows)
+            except UnicodeEncodeError:
+                return conn.executemany(sql, [_encodable(row) for row in rows])
         except self._errors as exc:
             raise _translated(exc, doing) from None
 
@@ -198,3 +204,12 @@ class Database:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise _translated(exc, doing) from None
+
+
+def _encodable(params: Sequence[Any]) -> list[Any]:
+    """Text holding lone surrogates (bytes that were not UTF-8, pasted or read from a file) cannot be encoded for
+    SQLite: those characters become U+FFFD, so a note or transcript is saved rather than lost with an error."""
+    return [
+        "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value) if isinstance(value, str) else value
+        for value in params
+    ]
