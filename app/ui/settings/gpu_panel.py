@@ -37,10 +37,12 @@ def describe_probe(probe: GpuProbe) -> str:
 
 
 def describe_plan(plan: FitPlan) -> str:
+    # How GPUs share the model only means something with two or more of them ("split none" alone reads as an error).
+    split = f"split {plan.split_mode} across {len(plan.devices)} GPUs; " if len(plan.devices) > 1 else ""
     lines = [
         f"Plan: {plan.summary}",
         f"Layers on the GPU: {plan.n_gpu_layers} of {plan.n_layers_total}; context {plan.n_ctx} tokens; "
-        f"split {plan.split_mode}; backend {plan.backend}",
+        f"{split}backend {plan.backend}",
         f"Model {plan.model_mib} MiB, KV cache {plan.kv_mib} MiB, RAM needed {plan.ram_mib} MiB",
     ]
     for device in plan.devices:
@@ -54,6 +56,13 @@ def _probe(settings: Settings, _token: JobToken) -> str:
     from app.core.gpu.probe import probe_gpus
 
     return describe_probe(probe_gpus(settings.gpu, refresh=True))
+
+
+def _machine(settings: Settings, _token: JobToken) -> GpuProbe:
+    """The probe as last taken (taken now the first time): the build and GPUs, for which settings apply."""
+    from app.core.gpu.probe import probe_gpus
+
+    return probe_gpus(settings.gpu)
 
 
 def _plan(settings: Settings, models_dir: Path, _token: JobToken) -> str:
@@ -78,6 +87,7 @@ def _benchmark(settings: Settings, models_dir: Path, token: JobToken) -> str:
 
 class GpuPanel(QWidget):
     reported = Signal(str)
+    machine_known = Signal(object)  # GpuProbe: can this llama.cpp build offload, which GPUs (see `check_machine`)
 
     def __init__(
         self,
@@ -136,6 +146,22 @@ class GpuPanel(QWidget):
         self.output.setPlainText(str(text))
         self.output.moveCursor(self.output.textCursor().MoveOperation.Start)
         self.reported.emit(str(text))
+
+    def check_machine(self) -> Job:
+        """Read the build and the GPUs on the tools lane (never on the GUI thread), show them and send them as
+        `machine_known`. The probe taken earlier in this run is reused; **Probe GPUs** takes a fresh one."""
+        settings = self.current_settings() or Settings()
+        job = self.hub.run_on("tools", lambda t: _machine(settings, t), "reading the GPUs", slot="gpu-machine")
+        self.output.setPlainText("Checking this computer's GPUs…")
+
+        def known(probe: GpuProbe) -> None:
+            if self.output.toPlainText() == "Checking this computer's GPUs…":
+                self.output.setPlainText(describe_probe(probe))
+            self.machine_known.emit(probe)
+
+        job.finished.connect(known)
+        job.failed.connect(lambda exc: self.output.setPlainText(f"The GPUs could not be read: {exc}"))
+        return job
 
     def probe(self) -> Job | None:
         settings = self._settings()

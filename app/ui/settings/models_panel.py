@@ -9,8 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.core.model_catalog import STATUS_WORDS, display_name
 from app.core.models import InstallProgress, ModelEntry, VerifyResult
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
@@ -35,6 +45,7 @@ def _verify(models_dir: Path, token: JobToken) -> Iterator[VerifyResult]:
 
 class ModelsPanel(QWidget):
     models_ready = Signal(bool)  # True when every catalog model is installed
+    listed = Signal(list)  # list[ModelEntry], each time the models folder was read (on the tools lane)
 
     def __init__(self, hub: EngineHub, presenter: ErrorPresenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,7 +60,11 @@ class ModelsPanel(QWidget):
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("modelTable")
         self.table.setAccessibleName("Models")
-        self.table.setHorizontalHeaderLabels(["Model", "Role", "State"])
+        self.table.setHorizontalHeaderLabels(["Model", "File", "State"])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         layout.addWidget(self.table)
@@ -83,12 +98,17 @@ class ModelsPanel(QWidget):
         self.entries = entries
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
-            for col, text in enumerate((entry.title, entry.role, entry.status)):
+            name = display_name(entry.name, role=entry.role, size=entry.size)
+            for col, text in enumerate((name, entry.path.name, STATUS_WORDS.get(entry.status, entry.status))):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+        # Every model in view without scrolling (up to eight): the list is short and the doctor checks each one.
+        rows = sum(self.table.rowHeight(r) for r in range(min(len(entries), 8)))
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(rows + header + 2 * self.table.frameWidth() + 2)
         ready = all(e.status == "installed" for e in entries if not e.user_supplied)
         self.install_button.setEnabled(not ready)
         self.models_ready.emit(ready)
+        self.listed.emit(entries)
 
     def _busy(self, busy: bool) -> None:
         self.install_button.setEnabled(not busy)
@@ -101,7 +121,8 @@ class ModelsPanel(QWidget):
         self.progress.track(job, "Installing models…")
 
         def step(item: InstallProgress) -> None:
-            text = f"{item.model}: {item.message}" if item.message else f"Installing {item.model}"
+            shown = display_name(item.model)
+            text = f"{shown}: {item.message}" if item.message else f"Installing {shown}"
             self.progress.set_fraction(item.done_bytes / max(item.total_bytes, 1), text)
 
         job.yielded.connect(step)
@@ -123,10 +144,11 @@ class ModelsPanel(QWidget):
 
         def step(result: VerifyResult) -> None:
             results.append(result)
-            self.progress.set_fraction(len(results) / total, f"{result.name}: {result.status}")
+            state = STATUS_WORDS.get(result.status, result.status)
+            self.progress.set_fraction(len(results) / total, f"{display_name(result.name)}: {state}")
 
         def done(_value: object) -> None:
-            bad = [r.name for r in results if r.status != "installed"]
+            bad = [display_name(r.name) for r in results if r.status != "installed"]
             self.where.setText("All models verified." if not bad else f"Needs attention: {', '.join(bad)}")
 
         job.yielded.connect(step)

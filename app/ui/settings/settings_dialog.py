@@ -1,109 +1,68 @@
-"""Settings, generated from the settings model: one tab per section, one row per field.
+"""Settings, generated from the settings model: a list of sections on the left, the chosen section's page on the
+right (app/ui/settings/section_page.py), one row per field in plain words.
 
-Each row shows the field's editor (chosen from its type and bounds), its description as help and tooltip, and the
-model's own validation error right beside it. Saving validates the whole model and writes it with
-`app.core.config.save_settings`; nothing is written while any field is invalid. Feature panels (the GPU probe and
-plan, the model installer) are added to a section's tab by whoever opens the dialog.
+Saving validates the whole model and writes it with `app.core.config.save_settings`; nothing is written while any
+field is invalid. Feature panels are added to a section's page by whoever opens the dialog: the model installer
+(its list of installed models fills the model choices) and the GPU tools (their probe, run on a worker, decides
+which GPU fields apply to this computer).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ValidationError
-from PySide6.QtCore import Qt, Signal
+from pydantic import BaseModel
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
+    QFrame,
+    QHBoxLayout,
     QLabel,
+    QListWidget,
     QScrollArea,
-    QTabWidget,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.config import SECTIONS, Settings, save_settings
 from app.core.errors import ConfigError
-from app.ui.settings.field_editors import BoolEditor, FieldEditor, editor_for
+from app.core.model_catalog import display_name
+from app.ui.settings.field_editors import FieldEditor, ModelChoiceEditor
+from app.ui.settings.field_text import SECTION_TITLES
+from app.ui.settings.gpu_panel import GpuPanel
+from app.ui.settings.models_panel import ModelsPanel
+from app.ui.settings.section_page import Machine, SectionPage
+
+if TYPE_CHECKING:
+    from app.core.gpu.probe import GpuProbe
+    from app.core.models import ModelEntry
 
 log = logging.getLogger(__name__)
 
+PREFERRED_SIZE = (980, 680)  # fits a 1280 x 720 screen with room for the window frame
+
 
 def section_title(section: str) -> str:
-    description = Settings.model_fields[section].description or section
-    return description.rstrip(".")
+    return SECTION_TITLES.get(section, section)
 
 
-class SectionPage(QWidget):
-    """The editors of one section (AsrSettings, GpuSettings …) and their error labels."""
-
-    changed = Signal()
-
-    def __init__(self, section: str, values: BaseModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.section = section
-        self.model_type = type(values)
-        self.editors: dict[str, FieldEditor] = {}
-        self.errors: dict[str, QLabel] = {}
-        outer = QVBoxLayout(self)
-        self.extras = QVBoxLayout()
-        outer.addLayout(self.extras)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        outer.addLayout(form)
-        outer.addStretch(1)
-        for name, info in self.model_type.model_fields.items():
-            editor = editor_for(name, info)
-            editor.set_value(getattr(values, name))
-            editor.changed.connect(self.validate)
-            editor.changed.connect(self.changed)
-            cell = QWidget()
-            column = QVBoxLayout(cell)
-            column.setContentsMargins(0, 0, 0, 4)
-            column.addWidget(editor)
-            if not isinstance(editor, BoolEditor):  # a check box already shows its description as its text
-                help_label = QLabel(info.description or "")
-                help_label.setWordWrap(True)
-                help_label.setEnabled(False)  # rendered in the palette's muted text colour
-                column.addWidget(help_label)
-            error = QLabel()
-            error.setObjectName(f"error_{name}")
-            error.setWordWrap(True)
-            error.setStyleSheet("color: #c62828;")
-            error.setTextFormat(Qt.TextFormat.PlainText)
-            error.hide()
-            column.addWidget(error)
-            # The label is the setting's own key: the same name the TOML file, the CLI and error hints use.
-            form.addRow("" if isinstance(editor, BoolEditor) else name, cell)
-            self.editors[name] = editor
-            self.errors[name] = error
-
-    def raw_values(self) -> dict[str, object]:
-        return {name: editor.value() for name, editor in self.editors.items()}
-
-    def validate(self) -> BaseModel | None:
-        """Validate through the model; show each error next to its field. Returns the section, or None."""
-        for label in self.errors.values():
-            label.hide()
-        try:
-            return self.model_type.model_validate(self.raw_values())
-        except ValidationError as exc:
-            for err in exc.errors():
-                name = str(err["loc"][0]) if err["loc"] else ""
-                target = self.errors.get(name)
-                if target is not None:
-                    target.setText(err["msg"])
-                    target.show()
-            return None
-
-    def has_errors(self) -> bool:
-        return any(not label.isHidden() for label in self.errors.values())
+def _setting_value(entry: ModelEntry) -> str:
+    """What the settings file says for a model: its catalog name, a user's .gguf by its file name, a voice by the
+    name of its file (`en_US-joe-medium`, as Piper names it)."""
+    if entry.role == "tts":
+        return entry.path.stem
+    return entry.path.name if entry.user_supplied else entry.name
 
 
 class SettingsDialog(QDialog):
     saved = Signal(object)  # the new Settings
+    machine_shown = Signal()  # the GPU probe's answer has decided which fields apply
+    models_shown = Signal()  # the model choices list the installed models
 
     def __init__(self, settings: Settings, config_file: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,10 +70,15 @@ class SettingsDialog(QDialog):
         self.setAccessibleName("Settings")
         self._settings = settings
         self._config_file = config_file
+        self.machine = Machine(backend=settings.llm.backend)
         layout = QVBoxLayout(self)
-        self.tabs = QTabWidget()
-        self.tabs.setAccessibleName("Settings sections")
-        layout.addWidget(self.tabs)
+        body = QHBoxLayout()
+        layout.addLayout(body, 1)
+        self.sections = QListWidget()
+        self.sections.setObjectName("settingsSections")
+        self.sections.setAccessibleName("Settings sections")
+        self.sections.setSpacing(3)
+        self.stack = QStackedWidget()
         self.pages: dict[str, SectionPage] = {}
         for section in SECTIONS:
             page = SectionPage(section, getattr(settings, section))
@@ -122,9 +86,17 @@ class SettingsDialog(QDialog):
             page.changed.connect(self._update_buttons)
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
             scroll.setWidget(page)
-            self.tabs.addTab(scroll, section_title(section))
+            self.stack.addWidget(scroll)
+            self.sections.addItem(section_title(section))
             self.pages[section] = page
+        self.sections.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.sections.setCurrentRow(0)
+        self.sections.setFixedWidth(self.sections.sizeHintForColumn(0) + 2 * self.sections.frameWidth() + 24)
+        body.addWidget(self.sections)
+        body.addWidget(self.stack, 1)
+        self.editor("llm", "backend").changed.connect(self._backend_changed)
         self.status = QLabel()
         self.status.setObjectName("settingsStatus")
         self.status.setWordWrap(True)
@@ -135,14 +107,53 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.resize(760, 640)
+        self._update_rows()
+        screen = (parent or self).screen().availableGeometry()
+        self.resize(min(PREFERRED_SIZE[0], screen.width() - 60), min(PREFERRED_SIZE[1], screen.height() - 60))
 
     def add_panel(self, section: str, panel: QWidget) -> None:
-        """Show `panel` (e.g. the GPU probe and plan) above the section's fields."""
+        """Show `panel` above the section's fields. The models panel's list fills the model choices; the GPU panel
+        is asked what this computer's llama.cpp build and GPUs are (on a worker), which decides the GPU fields."""
         self.pages[section].extras.addWidget(panel)
+        if isinstance(panel, ModelsPanel):
+            panel.listed.connect(self.show_installed_models)
+            if panel.entries:
+                self.show_installed_models(panel.entries)
+        elif isinstance(panel, GpuPanel):
+            panel.machine_known.connect(self.show_machine)
+            panel.check_machine()
+
+    def show_machine(self, probe: GpuProbe) -> None:
+        self.machine = replace(self.machine, gpu_offload=probe.gpu_offload, gpus=len(probe.devices))
+        self._update_rows()
+        self.machine_shown.emit()
+
+    def show_installed_models(self, entries: list[ModelEntry]) -> None:
+        for page in self.pages.values():
+            for editor in page.editors.values():
+                if isinstance(editor, ModelChoiceEditor):
+                    editor.set_models([
+                        (_setting_value(e), display_name(e.name, role=e.role, size=e.size))
+                        for e in entries
+                        if e.role == editor.role and e.status == "installed"
+                    ])
+        self.models_shown.emit()
+
+    def _backend_changed(self) -> None:
+        self.machine = replace(self.machine, backend=str(self.editor("llm", "backend").value()))
+        self._update_rows()
+
+    def _update_rows(self) -> None:
+        for page in self.pages.values():
+            page.update_rows(self.machine)
+
+    def set_advanced(self, on: bool) -> None:
+        """Open (or close) the advanced settings of every page."""
+        for page in self.pages.values():
+            page.set_advanced(on)
 
     def show_section(self, section: str) -> None:
-        self.tabs.setCurrentIndex(list(self.pages).index(section))
+        self.sections.setCurrentRow(list(self.pages).index(section))
 
     def editor(self, section: str, name: str) -> FieldEditor:
         return self.pages[section].editors[name]
