@@ -23,6 +23,7 @@ from app.core.config import GpuSettings, Settings
 from app.core.storage.passphrase import check_passphrase
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
+from app.ui.settings import field_text
 from app.ui.settings.field_editors import FieldEditor, editor_for
 from app.ui.settings.gpu_panel import GpuPanel
 from app.ui.settings.models_panel import ModelsPanel
@@ -144,10 +145,13 @@ class GpuPage(QWizardPage):
         form = QFormLayout()
         self.editors: dict[str, FieldEditor] = {}
         for name in GPU_FIELDS:
-            editor = editor_for(name, GpuSettings.model_fields[name])
+            info = GpuSettings.model_fields[name]
+            words = field_text.shown("gpu", name, info)
+            editor = editor_for(name, info, words)
             editor.set_value(getattr(settings.gpu, name))
+            editor.setToolTip(words.help or (info.description or ""))
             self.editors[name] = editor
-            form.addRow(name.replace("_", " ").capitalize(), editor)
+            form.addRow(words.label, editor)
         layout.addLayout(form)
         self.panel = GpuPanel(hub, presenter, self.settings)
         layout.addWidget(self.panel)
