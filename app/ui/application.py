@@ -103,7 +103,7 @@ class ClinicApplication(QObject):
             "lock": lambda: s.lock("Locked."),
             "next_patient": p.next_patient,
             "previous_patient": p.previous_patient,
-            "new_encounter": lambda: p.current_patient is not None and p.new_encounter(p.current_patient),
+            "new_encounter": lambda: p.current_patient is not None and p.ask_new_encounter(p.current_patient),
             "back_to_patient": self.back_to_patient,
             "record": self.dictation.toggle,
             "push_to_talk": self.dictation.toggle,

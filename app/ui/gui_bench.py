@@ -119,10 +119,19 @@ def _bench_settings(settings: Settings) -> Settings:
     })
 
 
+def _start_encounter(clinic: ClinicApplication) -> None:
+    """New encounter, through the button and the dialog that asks its reason."""
+    clinic.window.patient_view.new_encounter.click()
+    dialog = clinic.patients.reason_dialog
+    if dialog is not None:
+        dialog.reason.setText("Benchmark consultation")
+        dialog.submit()
+
+
 def _consultation(clinic: ClinicApplication, number: int, task: str, quick: bool) -> StallReport:
     patient = NewPatient("Benchmark", f"Patient {number}", None, None, "")
     _wait([clinic.patients.shown], "the new patient", lambda: clinic.patients.add_patient(patient))
-    _wait([clinic.encounter.opened], "the new encounter", clinic.window.patient_view.new_encounter.click)
+    _wait([clinic.encounter.opened], "the new encounter", lambda: _start_encounter(clinic))
     _pause(RECORD_AFTER_S * (0.1 if quick else 1.0))
     probe = StallProbe(watch_stacks=True)
     probe.start()

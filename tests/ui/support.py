@@ -104,15 +104,24 @@ def shut(qtbot: QtBot, clinic: ClinicApplication) -> None:
 
 
 def new_encounter(
-    qtbot: QtBot, clinic: ClinicApplication, family: str, given: str = "", mrn: str | None = None
+    qtbot: QtBot, clinic: ClinicApplication, family: str, given: str = "", mrn: str | None = None, reason: str = ""
 ) -> None:
-    """Add a patient and start an encounter for them, through the patient view's button."""
+    """Add a patient and start an encounter for them, through the patient view's button and the reason dialog."""
     from app.ui.patients.new_patient_dialog import NewPatient
 
     with qtbot.waitSignal(clinic.patients.shown, timeout=10000):
         clinic.patients.add_patient(NewPatient(family, given, None, mrn, ""))
+    start_encounter(qtbot, clinic, reason)
+
+
+def start_encounter(qtbot: QtBot, clinic: ClinicApplication, reason: str = "") -> None:
+    """New encounter for the patient shown: the button, then the dialog asking the reason."""
+    clinic.window.patient_view.new_encounter.click()
+    dialog = clinic.patients.reason_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.reason.setText(reason)
     with qtbot.waitSignal(clinic.encounter.opened, timeout=10000):
-        clinic.window.patient_view.new_encounter.click()
+        dialog.submit()
 
 
 class PiecesLlm:

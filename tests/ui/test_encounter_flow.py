@@ -12,12 +12,23 @@ from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
 from app.core.audio.replay import FileReplaySource
+from app.core.services.answer_saving import STOPPED_MARK
 from app.core.storage.models import NoteStatus
 from app.ui.application import ClinicApplication
 from app.ui.assistant.answer_panel import AnswerState
 from app.ui.patients.new_patient_dialog import NewPatient
 from app.ui.responsiveness import StallProbe
-from tests.ui.support import PASSPHRASE, create_store, factories, make_app, new_encounter, shut, ui_settings, unlock
+from tests.ui.support import (
+    PASSPHRASE,
+    create_store,
+    factories,
+    make_app,
+    new_encounter,
+    shut,
+    start_encounter,
+    ui_settings,
+    unlock,
+)
 
 IDENTIFIERS = " Seen today: Jane Example, MRN 447291, phone 555-201-7788."
 
@@ -51,9 +62,9 @@ def test_consultation_end_to_end(
     # New patient, new encounter (through the buttons).
     with qtbot.waitSignal(clinic.patients.shown, timeout=10000):
         clinic.patients.add_patient(NewPatient("Example", "Jane", None, "447291", "female"))
-    with qtbot.waitSignal(clinic.encounter.opened, timeout=10000):
-        w.patient_view.new_encounter.click()
+    start_encounter(qtbot, clinic, "Chest pain")
     assert w.center.currentWidget() is w.encounter_view
+    assert w.encounter_view.title.text().endswith("— Chest pain")
 
     # Dictate with push-to-talk: F8 held while the (fake) microphone plays the clip, released to stop.
     panel = w.encounter_view.dictation
@@ -104,11 +115,12 @@ def test_consultation_end_to_end(
     with qtbot.waitSignal(clinic.drafts.answer_finished, timeout=60000):
         review.approve_button.click()
     assert answer.state == AnswerState.DRAFT and answer.text().strip()
-    assert "DRAFT" in answer.badge.text()
-    qtbot.waitUntil(lambda: answer.notes.count() == 1, timeout=10000)
+    assert "DRAFT" in answer.badge.text() and answer.title.text() == "Referral letter — draft"
+    assert not review.approve_button.isEnabled() and review.approve_button.text() == "Approved"
+    qtbot.waitUntil(lambda: answer.notes.count() == 1 and answer.notes.itemData(0) is not None, timeout=10000)
     qtbot.waitUntil(lambda: w.status.compute.text() == "Runs on: CPU", timeout=10000)  # what the load really did
 
-    # Stop a stream: a long chat answer, stopped after it began; the partial text stays as a partial draft.
+    # Stop a stream: a long chat answer, stopped after it began; the partial text stays in the conversation.
     clinic.hub.settings = clinic.hub.settings.model_copy(
         update={"llm": clinic.hub.settings.llm.model_copy(update={"max_tokens": 700})}
     )
@@ -120,13 +132,15 @@ def test_consultation_end_to_end(
     qtbot.waitUntil(lambda: len(pieces) >= 5, timeout=60000)
     with qtbot.waitSignal(clinic.drafts.generating_changed, timeout=30000):
         w.actions_by_key["stop"].trigger()
-    assert answer.state == AnswerState.STOPPED and answer.text().strip()
-    qtbot.waitUntil(lambda: "Assistant (stopped)" in w.chat.log.toPlainText(), timeout=5000)
+    # The partial answer stays in the conversation; the referral letter is still the document shown.
+    assert "Assistant (stopped)" in w.chat.log.toPlainText() and STOPPED_MARK in w.chat.log.toPlainText()
+    assert answer.state == AnswerState.DRAFT and answer.title.text() == "Referral letter — draft"
 
-    # Back to the referral; edit it (undoable), accept it, undo the acceptance, accept again.
+    # The referral, opened from the list; edit it (undoable), accept it, undo the acceptance, accept again.
     with qtbot.waitSignal(clinic.drafts.accepted, timeout=10000) as accepted:
-        clinic.drafts.show_note(answer.notes.itemData(0))
-        qtbot.waitUntil(lambda: answer.state == AnswerState.DRAFT, timeout=10000)
+        with qtbot.waitSignal(clinic.drafts.show_note(answer.notes.itemData(0)).ended, timeout=10000):
+            pass
+        assert answer.state == AnswerState.DRAFT
         answer.editor.selectAll()
         qtbot.keyClicks(answer.editor, "Please see her in the chest pain clinic.")
         assert answer.state == AnswerState.EDITED
@@ -136,6 +150,8 @@ def test_consultation_end_to_end(
         w.actions_by_key["accept_draft"].trigger()
     assert accepted.args[0].latest.status == NoteStatus.ACCEPTED
     assert answer.state == AnswerState.ACCEPTED and "ACCEPTED" in answer.badge.text()
+    assert answer.title.text() == "Referral letter — accepted" and not answer.accept_button.isEnabled()
+    assert answer.notes.currentText() == "Referral letter v2 (accepted)"
     qtbot.waitUntil(lambda: answer.undo_button.isEnabled(), timeout=5000)
     answer.undo_button.click()
     qtbot.waitUntil(lambda: answer.state == AnswerState.DRAFT, timeout=10000)

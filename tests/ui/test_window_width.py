@@ -75,7 +75,8 @@ def test_the_window_fits_a_1280_by_720_screen_with_an_encounter_open(
     # The longest texts the controllers put in these rows, so the measure is not flattered by an empty encounter.
     w.encounter_view.show_header("Tredgold-Featherstonehaugh, Oswin Bartholomew", "2026-11-22 09:41",
                                  "Three days of productive cough, fever and breathlessness on exertion")
-    w.encounter_view.dictation.state.setText("Warning: 12.4 s of audio could not be kept.")
+    # Recording: the level meter is in the row then (it is hidden while idle).
+    w.encounter_view.dictation.set_recording(True, "Warning: 12.4 s of audio could not be kept.")
     w.answer.title.setText("Referral letter (draft)")
     w.answer.set_notes([(1, "Referral letter v12 (accepted)"), (2, "SOAP note v3 (draft)")], 1)
     w.answer.set_reading(True)  # "Stop reading" is the wider label of the read-aloud button
@@ -88,6 +89,7 @@ def test_the_window_fits_a_1280_by_720_screen_with_an_encounter_open(
     w.encounter_view.show_review()
     qtbot.waitUntil(lambda: _assert_shown({**_review_row(w), **_answer_row(w)}, w), timeout=5000)
     w.answer.set_reading(False)
+    w.encounter_view.dictation.set_idle("Ready.")
     shut(qtbot, clinic)
 
 

@@ -1,12 +1,14 @@
-"""The answer being written or read: streamed text, a badge saying it is a draft until accepted, and its actions
-(Stop, Accept, Undo acceptance, Read aloud, Copy, Export). The text is editable once the answer is complete;
-Ctrl+Z undoes edits."""
+"""The document being written or read: a SOAP note, summary or referral letter, streamed as the model writes it or
+opened from the encounter's notes. Its title, the banner saying whether it is a draft or the doctor's accepted note,
+and its actions (Stop, Accept, Undo acceptance, Read aloud, Copy, Export) always describe the document shown. Chat
+answers never come here (they belong to the conversation, in the chat panel). The text is editable once the
+document is complete; Ctrl+Z undoes edits."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import Signal, SignalInstance
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
@@ -30,6 +32,28 @@ BADGES: dict[AnswerState, str] = {
     AnswerState.EDITED: "EDITED DRAFT — not yet accepted",
     AnswerState.ACCEPTED: "ACCEPTED — your note",
 }
+# What the title says after the document's name, so the title never contradicts the banner.
+TITLE_STATES: dict[AnswerState, str] = {
+    AnswerState.EMPTY: "",
+    AnswerState.WRITING: "being written",
+    AnswerState.DRAFT: "draft",
+    AnswerState.STOPPED: "stopped draft",
+    AnswerState.EDITED: "edited, not accepted",
+    AnswerState.ACCEPTED: "accepted",
+}
+ACCEPTABLE = frozenset({AnswerState.DRAFT, AnswerState.STOPPED, AnswerState.EDITED})
+EMPTY_TITLE = "Notes and letters"
+# Fixed colours with their own text colour: the banner reads the same on light and dark palettes.
+_DRAFT_STYLE = "background: #fff3cd; color: #4d3800; font-weight: bold; border-radius: 3px;"
+_ACCEPTED_STYLE = "background: #dcefe0; color: #1b4d27; font-weight: bold; border-radius: 3px;"
+BANNER_STYLES: dict[AnswerState, str] = {
+    AnswerState.EMPTY: "",
+    AnswerState.WRITING: _DRAFT_STYLE,
+    AnswerState.DRAFT: _DRAFT_STYLE,
+    AnswerState.STOPPED: _DRAFT_STYLE,
+    AnswerState.EDITED: _DRAFT_STYLE,
+    AnswerState.ACCEPTED: _ACCEPTED_STYLE,
+}
 
 
 class AnswerPanel(QWidget):
@@ -48,8 +72,9 @@ class AnswerPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
-        self.title = QLabel("Answers and drafts")
+        self.title = QLabel(EMPTY_TITLE)
         self.title.setObjectName("answerTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
@@ -58,24 +83,24 @@ class AnswerPanel(QWidget):
         self.notes = QComboBox()
         self.notes.setObjectName("noteChooser")
         self.notes.setAccessibleName("Notes of this encounter")
-        self.notes.setMinimumWidth(160)
-        # Sized for a typical label, not the longest one: the popup still shows every label in full.
-        self.notes.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.notes.setMinimumContentsLength(16)
+        # As wide as its longest label (a few words): a label cut short would hide whether a note is accepted.
+        self.notes.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.notes.activated.connect(self._note_activated)
         top.addWidget(self.notes)
         layout.addLayout(top)
         self.badge = QLabel()
         self.badge.setObjectName("draftBadge")
         self.badge.setAccessibleName("Draft status")
-        self.badge.setWordWrap(True)
-        self.badge.setStyleSheet("font-weight: bold;")
+        self.badge.setTextFormat(Qt.TextFormat.PlainText)
+        self.badge.setWordWrap(True)  # a narrow pane wraps the banner instead of cutting it
+        self.badge.setMargin(6)  # counted in the label's size hint (a style-sheet padding would not be)
         layout.addWidget(self.badge)
         self.editor = QTextEdit()
         self.editor.setObjectName("answerText")
-        self.editor.setAccessibleName("Answer")
+        self.editor.setAccessibleName("Note")
         self.editor.setAcceptRichText(False)
-        self.editor.setPlaceholderText("Drafts and answers appear here as they are written.")
+        # One line (a text box draws its placeholder unwrapped): the buttons below the dictation say the rest.
+        self.editor.setPlaceholderText("Drafted notes and letters appear here.")
         self.editor.textChanged.connect(self._text_changed)
         layout.addWidget(self.editor, 1)
         buttons = FlowLayout()  # wraps in a narrow pane instead of widening the window
@@ -87,7 +112,10 @@ class AnswerPanel(QWidget):
         self.export_button = self._button("Export…", "exportAnswer", self.export_clicked, buttons)
         layout.addLayout(buttons)
         self.state = AnswerState.EMPTY
+        self.kind = ""  # what the document is ("SOAP note"); "" when none is shown
+        self._busy = False
         self._programmatic = False
+        self.set_notes([])
         self.set_state(AnswerState.EMPTY)
 
     def _button(self, text: str, name: str, signal: SignalInstance, row: FlowLayout) -> QPushButton:
@@ -100,28 +128,56 @@ class AnswerPanel(QWidget):
 
     # -- state ---------------------------------------------------------------------------------------------------
     def set_state(self, state: AnswerState) -> None:
+        if self.badge.styleSheet() != BANNER_STYLES[state]:
+            self.badge.setStyleSheet(BANNER_STYLES[state])
         self.state = state
         self.badge.setText(BADGES[state])
+        self.badge.setVisible(bool(BADGES[state]))
         self.setAccessibleDescription(BADGES[state])
+        self.title.setText(self.title_text())
         has_text = bool(self.editor.toPlainText().strip())
         writing = state == AnswerState.WRITING
-        self.editor.setReadOnly(writing)
+        self.editor.setReadOnly(writing or state == AnswerState.EMPTY)  # nothing shown: nothing to edit or accept
+        self.notes.setEnabled(not writing)  # another note must not replace the one being written
         self.stop_button.setEnabled(writing)
-        acceptable = state in (AnswerState.DRAFT, AnswerState.STOPPED, AnswerState.EDITED)
-        self.accept_button.setEnabled(has_text and acceptable)
-        self.undo_button.setEnabled(state == AnswerState.ACCEPTED)
+        self.accept_button.setEnabled(has_text and state in ACCEPTABLE and not self._busy)
+        self.undo_button.setEnabled(state == AnswerState.ACCEPTED and not self._busy)
         for button in (self.read_button, self.copy_button, self.export_button):
             button.setEnabled(has_text and not writing)
+
+    def title_text(self) -> str:
+        if not self.kind:
+            return EMPTY_TITLE
+        words = TITLE_STATES[self.state]
+        return f"{self.kind} — {words}" if words else self.kind
+
+    def set_busy(self, busy: bool) -> None:
+        """Another note is being read, or the one shown is being saved: until that is done, nothing acts on it."""
+        self._busy = busy
+        self.set_state(self.state)
+
+    @property
+    def acceptable(self) -> bool:
+        return self.accept_button.isEnabled()
 
     def set_reading(self, reading: bool) -> None:
         self.read_button.setText("Stop reading" if reading else "Read aloud")
         self.read_button.setAccessibleName(self.read_button.text())
 
     # -- text ----------------------------------------------------------------------------------------------------
-    def begin(self, title: str) -> None:
-        self.title.setText(title)
+    def begin(self, kind: str) -> None:
+        """A new document of this kind is being written: it is what the list shows until it is saved."""
+        self.kind = kind
         self.show_text("")
         self.set_state(AnswerState.WRITING)
+        entries = [(int(self.notes.itemData(i)), self.notes.itemText(i)) for i in range(self.notes.count())
+                   if self.notes.itemData(i) is not None]
+        self.set_notes(entries, None, kind)
+
+    def show_document(self, kind: str, text: str, state: AnswerState) -> None:
+        self.kind = kind
+        self.show_text(text)
+        self.set_state(state)
 
     def append(self, text: str) -> None:
         if not text:
@@ -152,22 +208,32 @@ class AnswerPanel(QWidget):
     def _text_changed(self) -> None:
         if self._programmatic:
             return
-        if self.state in (AnswerState.DRAFT, AnswerState.ACCEPTED, AnswerState.STOPPED, AnswerState.EMPTY):
+        if self.state in (AnswerState.DRAFT, AnswerState.ACCEPTED, AnswerState.STOPPED):
             self.set_state(AnswerState.EDITED)  # the doctor's own words: a draft until accepted, like the model's
         else:
             self.set_state(self.state)  # buttons follow whether there is text
         self.edited.emit()
 
     # -- stored notes --------------------------------------------------------------------------------------------
-    def set_notes(self, entries: list[tuple[int, str]], current: int | None = None) -> None:
+    def set_notes(self, entries: list[tuple[int, str]], current: int | None = None, writing: str = "") -> None:
+        """The encounter's notes; `current` is the one shown (None: none of them is). `writing`: the kind of a new
+        document being written, listed (and chosen) after them until it is saved."""
         self.notes.blockSignals(True)
         self.notes.clear()
         for note_id, label in entries:
             self.notes.addItem(label, note_id)
-        if current is not None:
-            self.notes.setCurrentIndex(max(0, self.notes.findData(current)))
+        if writing:
+            self.notes.addItem(f"{writing} (being written)", None)
+            self.notes.setCurrentIndex(self.notes.count() - 1)
         self.notes.blockSignals(False)
-        self.notes.setVisible(bool(entries))
+        if not writing:
+            self.select_note(current)
+        self.notes.setVisible(self.notes.count() > 0)
+
+    def select_note(self, note_id: int | None) -> None:
+        self.notes.blockSignals(True)
+        self.notes.setCurrentIndex(self.notes.findData(note_id) if note_id is not None else -1)
+        self.notes.blockSignals(False)
 
     def _note_activated(self, index: int) -> None:
         note_id = self.notes.itemData(index)
@@ -175,9 +241,8 @@ class AnswerPanel(QWidget):
             self.note_chosen.emit(int(note_id))
 
     def clear(self) -> None:
-        self.title.setText("Answers and drafts")
+        self.kind = ""
+        self._busy = False
         self.show_text("")
         self.set_notes([])
         self.set_state(AnswerState.EMPTY)
-
-

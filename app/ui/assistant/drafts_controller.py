@@ -1,5 +1,6 @@
-"""Drafts and the chat: ask the model (after redaction), stream the answer re-identified, stop it; the answer stays a
-draft until the doctor accepts it (NoteActions: accept, undo, copy, export, the list of notes).
+"""Drafts and the chat: ask the model (after redaction), stream the answer re-identified, stop it. A draft (SOAP
+note, summary, letter) streams into the note panel and stays a draft until the doctor accepts it (NoteActions:
+accept, undo, copy, export, the list of notes); a chat answer streams into the conversation, and only there.
 
 Answers come from the consultation pipeline's `answer` stage on the LLM lane, which saves a finished draft as a
 model-authored note (a chat turn as two messages) and, when the doctor stops it, what had been shown (nothing the
@@ -17,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from app.core.llm.chat import ChatTurn
+from app.core.services.answer_saving import STOPPED_MARK
 from app.core.storage.models import Message, MessageRole, Note
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.assistant.chat_panel import ChatPanel
@@ -63,9 +65,10 @@ class DraftsController(QObject):
         self.transcript = transcript
         self.history: list[ChatTurn] = []
         self.job: Job | None = None
-        self.notes = NoteActions(hub, presenter, answer, lambda: self.job is not None)
+        self.notes = NoteActions(hub, presenter, answer)
         self.notes.accepted.connect(self.accepted)
         answer.stop_clicked.connect(self.stop)
+        chat.stop_clicked.connect(self.stop)
         chat.ask.connect(self.ask)
         self._enable(False)
 
@@ -113,9 +116,9 @@ class DraftsController(QObject):
                 if question is not None:
                     self.history.append(ChatTurn(question.redacted_content, message.redacted_content))
                     question = None
-        self.notes.list_notes(notes)
         if notes:
             self.notes.show(notes[-1])
+        self.notes.list_notes(notes)
 
     def clear(self) -> None:
         self.stop()
@@ -151,9 +154,7 @@ class DraftsController(QObject):
             ),
             "answering a question" if question is not None else f"drafting {task}", slot="answer",
         )
-        if question is not None:
-            job.finished.connect(lambda answer: self._answered(question.redacted, answer))
-        return self._track(job, task)
+        return self._track(job, task, question)
 
     def _load_model(self) -> Job:
         """Queued ahead of the answer: loading shows its progress (and can be cancelled) instead of a silent wait;
@@ -220,62 +221,97 @@ class DraftsController(QObject):
         )
         job.failed.connect(lambda exc: self.presenter.present(exc, "redacting the question"))
 
-    def _track(self, job: Job, task: str) -> Job:
+    def _track(self, job: Job, task: str, question: AskedQuestion | None = None) -> Job:
         self.job = job
-        self.current = CurrentAnswer(task)
-        self.answer.begin(TASK_TITLES[task] + (" (draft)" if task != "question" else ""))
-        job.yielded.connect(self._event)
-        job.finished.connect(self._finished)
-        job.failed.connect(lambda exc: self._failed(exc, task))
-        job.cancelled.connect(lambda: self._stopped(task))
+        if task == "question":
+            self.chat.begin_answer()
+        else:
+            self.notes.begin(task)
+        encounter_id = self.encounter_id
+
+        def here() -> bool:  # a late event of an encounter the doctor has left must not touch the one shown now
+            return self.encounter_id == encounter_id
+
+        def event(item: object) -> None:
+            if here():
+                self._event(item, task)
+
+        def finished(answer: Answer) -> None:
+            if here():
+                self._finished(answer, question)
+
+        def stopped() -> None:
+            if here():
+                self._stopped(task)
+
+        job.yielded.connect(event)
+        job.finished.connect(finished)
+        job.failed.connect(lambda exc: self._failed(exc, task, here()))
+        job.cancelled.connect(stopped)
         job.ended.connect(lambda: self._ended(job))
+        self.chat.set_answering(True)
         self.generating_changed.emit(True)
         self.answer_started.emit(task)
         return job
 
-    def _event(self, event: object) -> None:
+    def _event(self, event: object, task: str) -> None:
         from app.core.services import events as e
 
+        document = task != "question"
         if isinstance(event, e.AnswerText):
-            self.answer.append(event.text)
+            if document:
+                self.answer.append(event.text)
+            else:
+                self.chat.append_answer(event.text)
             self.streamed.emit(event.text)
         elif isinstance(event, e.Notice):
             self.presenter.notify(event.text)
+        elif not document:
+            return  # the chat turn is saved as messages: nothing below is about the note shown
         elif isinstance(event, e.AnswerDone) and self.current is not None:
             self.current.saved_text = event.display_text
         elif isinstance(event, e.Saved) and event.record == "note" and self.current is not None:
             self.current.note_id = event.record_id
             self.notes.refresh(event.record_id)
 
-    def _finished(self, answer: Answer) -> None:
-        self.answer.show_text(answer.display)
-        self.answer.set_state(AnswerState.DRAFT)
+    def _finished(self, answer: Answer, question: AskedQuestion | None) -> None:
+        if question is not None:
+            self.chat.end_answer("Assistant (draft)", answer.display)
+            self.history.append(ChatTurn(question.redacted, answer.redacted))
+        else:
+            self.answer.show_text(answer.display)
+            self.answer.set_state(AnswerState.DRAFT)
         log.info("answer finished: %s %s", answer.task, answer.timings)
         self.answer_finished.emit(answer)
 
-    def _failed(self, exc: object, task: str) -> None:
-        shown = self.answer.text().strip()
-        self.answer.set_state(AnswerState.STOPPED if shown else AnswerState.EMPTY)
+    def _failed(self, exc: object, task: str, here: bool = True) -> None:
         self.job_failed.emit()
-        if shown and task != "question":
-            self.notes.refresh(adopt_latest=True)  # the stage saved what was shown before it failed
+        if here:
+            self._keep_what_was_written(task)
         self.presenter.present(exc, f"writing the {TASK_TITLES[task].lower()}")
 
     def _stopped(self, task: str) -> None:
         """What was shown stays: the answer stage has saved it (as a stopped draft note or chat turn)."""
-        shown = self.answer.text().strip()
-        self.answer.set_state(AnswerState.STOPPED if shown else AnswerState.EMPTY)
         self.answer_stopped.emit(task)
-        if not shown:
-            return
+        self._keep_what_was_written(task)
+
+    def _keep_what_was_written(self, task: str) -> None:
+        """A stopped or failed answer: what was shown stays, as the stage saved it (with the line that says it is
+        incomplete); an answer with nothing written leaves no trace."""
         if task == "question":
-            self.chat.add_turn("Assistant (stopped)", shown)
-        else:
-            self.notes.refresh(adopt_latest=True)
+            shown = self.chat.answer_text.strip()
+            self.chat.end_answer("Assistant (stopped)", f"{shown}\n\n{STOPPED_MARK}" if shown else "")
+            return
+        if not self.answer.text().strip():
+            self.notes.nothing_written()
+            return
+        self.answer.set_state(AnswerState.STOPPED)
+        self.notes.refresh(adopt_latest=True)
 
     def _ended(self, job: Job) -> None:
         if self.job is job:
             self.job = None
+            self.chat.set_answering(False)
             self.generating_changed.emit(False)
 
     def stop(self) -> None:
@@ -283,10 +319,6 @@ class DraftsController(QObject):
         self.redaction.cancel_waiting()
         if self.job is not None:
             self.job.cancel()
-
-    def _answered(self, question_redacted: str, answer: Answer) -> None:
-        self.chat.add_turn("Assistant (draft)", answer.display)
-        self.history.append(ChatTurn(question_redacted, answer.redacted))
 
     # -- the shown note (NoteActions does the work) --------------------------------------------------------------
     def show_note(self, note_id: int) -> Job:

@@ -1,5 +1,6 @@
 """What the doctor does with the note shown in the answer panel: open another of the encounter's notes, accept the
-text as shown (edited or not), undo the acceptance, copy or export it; and the list of the encounter's notes.
+text as shown (edited or not), undo the acceptance, copy or export it; and the list of the encounter's notes, which
+always marks the note shown.
 
 The changes run on the store lane: an edit is saved as a doctor-authored version when accepted. Undoing an
 acceptance adds a new draft version: the record shows the note is being changed again; the earlier accepted text
@@ -54,16 +55,14 @@ class CurrentAnswer:
 class NoteActions(QObject):
     accepted = Signal(object)  # Note
 
-    def __init__(
-        self, hub: EngineHub, presenter: ErrorPresenter, answer: AnswerPanel, answering: Callable[[], bool]
-    ) -> None:
+    def __init__(self, hub: EngineHub, presenter: ErrorPresenter, answer: AnswerPanel) -> None:
         super().__init__()
         self.hub = hub
         self.presenter = presenter
         self.answer = answer
-        self._answering = answering  # while the model writes, the shown text is not the doctor's to accept
         self.encounter_id: int | None = None
         self.current: CurrentAnswer | None = None
+        self._before: int | None = None  # the note shown before a new one began, shown again if nothing came of it
         self._note_job: Job | None = None
         answer.accept_clicked.connect(self.accept)
         answer.undo_accept_clicked.connect(self.undo_accept)
@@ -77,30 +76,63 @@ class NoteActions(QObject):
             self._note_job = None
         self.encounter_id = None
         self.current = None
+        self._before = None
 
     # -- the encounter's notes -----------------------------------------------------------------------------------
     def list_notes(self, notes: list[Note], current: int | None = None) -> None:
+        """List the notes, marking `current` (by default the note shown) as the chosen one."""
+        if current is None and self.current is not None:
+            current = self.current.note_id
         entries = []
         for note in notes:
             state = "accepted" if note.accepted_version == note.latest.version else "draft"
             title = TASK_TITLES.get(KIND_TASKS.get(note.kind, "other"), "Note")
             entries.append((note.id, f"{title} v{note.latest.version} ({state})"))
-        self.answer.set_notes(entries, current)
+        unsaved = self.current is not None and self.current.note_id is None
+        writing = unsaved and self.answer.state == AnswerState.WRITING
+        self.answer.set_notes(entries, current, self.answer.kind if writing else "")
 
     def show_note(self, note_id: int) -> Job:
+        if self._note_job is not None:
+            self._note_job.cancel()  # only the last note chosen is shown
         job = self.hub.run("store", lambda store, _t: store.repositories().notes.get(note_id), "opening a note")
+        self.answer.set_busy(True)
         job.finished.connect(self.show)
         job.failed.connect(lambda exc: self.presenter.present(exc, "opening the note"))
+        job.ended.connect(lambda: self._note_shown(job))
         self._note_job = job
         return job
+
+    def _note_shown(self, job: Job) -> None:
+        if self._note_job is not job:
+            return
+        self._note_job = None
+        self.answer.set_busy(False)
+        # The list marks the note shown: the one chosen, or the one still shown if it failed to open.
+        self.answer.select_note(self.current.note_id if self.current is not None else None)
 
     def show(self, note: Note) -> None:
         task = KIND_TASKS.get(note.kind, "other")
         accepted = note.accepted_version == note.latest.version
         self.current = CurrentAnswer(task, note.id, note.latest.text, accepted)
-        self.answer.title.setText(TASK_TITLES.get(task, "Note"))
-        self.answer.show_text(note.latest.text)
-        self.answer.set_state(AnswerState.ACCEPTED if accepted else AnswerState.DRAFT)
+        self.answer.show_document(
+            TASK_TITLES.get(task, "Note"), note.latest.text, AnswerState.ACCEPTED if accepted else AnswerState.DRAFT
+        )
+
+    def begin(self, task: str) -> None:
+        """The model starts writing a new document: it is the one shown (and the one Accept will apply to)."""
+        self._before = self.current.note_id if self.current is not None else None
+        self.current = CurrentAnswer(task)
+        self.answer.begin(TASK_TITLES[task])
+
+    def nothing_written(self) -> Job | None:
+        """The new document was stopped (or failed) before any of it was written: show the note shown before."""
+        before, self._before = self._before, None
+        self.current = None
+        self.answer.show_document("", "", AnswerState.EMPTY)
+        if before is not None:
+            self.show_note(before)
+        return self.refresh()  # the list without the note that was to be written (queued after the note shown)
 
     def refresh(self, note_id: int | None = None, adopt_latest: bool = False) -> Job | None:
         """List the encounter's notes again after the answer stage saved one. `adopt_latest`: a stopped draft
@@ -132,10 +164,8 @@ class NoteActions(QObject):
     def accept(self) -> Job | None:
         """The doctor accepts the text as shown (their edits included) as the note of record."""
         current, encounter_id, text = self.current, self.encounter_id, self.answer.text().strip()
-        if encounter_id is None or not text or self._answering():
-            return None
-        current = current or CurrentAnswer("other")
-        self.current = current
+        if encounter_id is None or current is None or not text or not self.answer.acceptable:
+            return None  # only a complete draft shown here, not one being written, saved or already accepted
 
         def work(repos: Repositories) -> tuple[Note, list[Note]]:
             # Read on the store lane: a draft's own save, queued before this, has filled in its note id.
@@ -157,17 +187,23 @@ class NoteActions(QObject):
             current.note_id, current.saved_text, current.accepted = note.id, text, True
             if self.encounter_id != encounter_id:
                 return
-            self.list_notes(notes, note.id)
             if self.current is current:
-                self.answer.set_state(AnswerState.ACCEPTED)
+                self.list_notes(notes, note.id)
+                # Typed on while it was saved: what is shown now is an edit of the accepted note.
+                edited = self.answer.text().strip() != text
+                self.answer.set_state(AnswerState.EDITED if edited else AnswerState.ACCEPTED)
+            else:
+                self.list_notes(notes)
             self.accepted.emit(note)
 
-        return self._store(work, "accepting the note", done)
+        return self._busy_while(self._store(work, "accepting the note", done))
 
     def undo_accept(self) -> Job | None:
         current, encounter_id, text = self.current, self.encounter_id, self.answer.text().strip()
         if current is None or current.note_id is None or not current.accepted or encounter_id is None:
             return None
+        if not self.answer.undo_button.isEnabled():
+            return None  # edited since, or still being saved: there is no acceptance shown to undo
         note_id = current.note_id
 
         def work(repos: Repositories) -> tuple[Note, list[Note]]:
@@ -179,11 +215,19 @@ class NoteActions(QObject):
             current.accepted, current.saved_text = False, text
             if self.encounter_id != encounter_id:
                 return
-            self.list_notes(notes, note.id)
             if self.current is current:
+                self.list_notes(notes, note.id)
                 self.answer.set_state(AnswerState.DRAFT)
+            else:
+                self.list_notes(notes)
 
-        return self._store(work, "undoing the acceptance", done)
+        return self._busy_while(self._store(work, "undoing the acceptance", done))
+
+    def _busy_while(self, job: Job) -> Job:
+        """Accept and Undo acceptance wait for the save before either can be pressed again."""
+        self.answer.set_busy(True)
+        job.ended.connect(lambda: self.answer.set_busy(False))
+        return job
 
     # -- copy / export -------------------------------------------------------------------------------------------
     def copy(self) -> None:

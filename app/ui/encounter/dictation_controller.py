@@ -38,6 +38,28 @@ AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.flac *.ogg *.opus *.webm);;All files 
 SHOW_EVERY_MS = 40
 
 
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole} s" if whole < 60 else f"{whole // 60} min {whole % 60:02d} s"
+
+
+def finished_note(result: LiveResult) -> str:
+    """What the doctor needs to know when a dictation ends: what was added, and any audio that was lost.
+
+    Passages the hallucination guards left out are not mentioned: the recogniser heard them as silence, noise or
+    its own invention (mostly the quiet before and after the words, and each preview of a passage counts again), so
+    a count of them says nothing the doctor can act on; the log keeps it. Lost audio is different: words may be
+    missing, and the doctor should read the end of the transcript."""
+    if result.text.strip():
+        note = f"Added {_duration(result.duration_s)} of dictation."
+    else:
+        note = "No words were recognised; nothing was added."
+    if result.dropped_audio_s > 0:
+        note += (f" {result.dropped_audio_s:.1f} s of audio could not be kept (the computer was too busy): check"
+                 " that nothing is missing.")
+    return note
+
+
 def _file_source(path: Path, token: JobToken) -> AudioSource:
     from app.core.audio.replay import FileReplaySource
 
@@ -197,13 +219,9 @@ class DictationController(QObject):
             return
         self.panel.append_dictation(result.text, result.low_confidence)
         self.panel.clear_live()
-        note = f"Added {result.duration_s:.0f} s of dictation."
-        if result.dropped_audio_s > 0:
-            note += f" {result.dropped_audio_s:.1f} s of audio were lost (the computer was too busy)."
-        if result.dropped_segments:
-            note += f" {result.dropped_segments} unclear passage(s) were left out."
-        self.panel.set_idle(note)
-        log.info("dictation appended: %.1f s", result.duration_s)
+        self.panel.set_idle(finished_note(result))
+        log.info("dictation appended: %.1f s, %d passage(s) left out by the guards", result.duration_s,
+                 result.dropped_segments)
         self.dictated.emit(result)
 
     def _ended(self, job: Job) -> None:

@@ -49,7 +49,9 @@ class DictationPanel(QWidget):
         self.meter.setAccessibleName("Microphone level")
         self.meter.setRange(0, 100)
         self.meter.setTextVisible(False)
+        self.meter.setToolTip("Microphone level")
         self.meter.setMaximumWidth(180)
+        self.meter.hide()  # an empty bar beside the buttons reads as a text box: shown only while recording
         controls.addWidget(self.meter)
         self.state = QLabel("Ready to dictate. Hold F8 to talk, or press Record.")
         self.state.setObjectName("dictationState")
@@ -89,6 +91,7 @@ class DictationPanel(QWidget):
         self.record_button.setChecked(recording)
         self.record_button.setText("Stop" if recording else "Record")
         self.open_button.setEnabled(not recording)
+        self.meter.setVisible(recording)
         if text:
             self.state.setText(text)
         if not recording:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -19,6 +19,7 @@ from app.core.storage.models import Encounter, Message, Note, Patient, Transcrip
 from app.ui.assistant.drafts_controller import DraftsController
 from app.ui.encounter.dictation_controller import DictationController
 from app.ui.encounter.encounter_view import EncounterView
+from app.ui.encounter.reason_dialog import ReasonDialog
 from app.ui.encounter.redaction_controller import RedactionController
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
@@ -63,6 +64,7 @@ class EncounterController(QObject):
     opened = Signal(object)  # EncounterData
     closed = Signal()
     transcript_saved = Signal(int)  # transcript id
+    reason_saved = Signal(object)  # Encounter
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class EncounterController(QObject):
         self.transcript_id: int | None = None
         self._dirty = False
         self._opening: Job | None = None
+        self.reason_dialog: ReasonDialog | None = None
         self._save_timer = QTimer(self)
         self._save_timer.setObjectName("transcriptSave")
         self._save_timer.setSingleShot(True)
@@ -93,6 +96,7 @@ class EncounterController(QObject):
         dictation.dictated.connect(self._dictated)
         redaction.review_requested.connect(view.show_review)
         view.action_clicked.connect(drafts.draft)
+        view.reason_clicked.connect(self.edit_reason)
         drafts.generating_changed.connect(view.set_generating)
 
     @property
@@ -118,9 +122,7 @@ class EncounterController(QObject):
         latest = data.transcripts[-1] if data.transcripts else None
         self.transcript_id = latest.id if latest else None
         enc = data.encounter
-        self.view.show_header(
-            data.patient.display_name, enc.started_at.astimezone().strftime("%Y-%m-%d %H:%M"), enc.reason
-        )
+        self._show_header()
         self.view.dictation.set_transcript(latest.text if latest else "")
         self.view.show_dictation()
         self.redaction.open_encounter(enc.id, enc.started_at.date(), data.map_json)
@@ -130,8 +132,48 @@ class EncounterController(QObject):
         log.info("encounter %d opened", enc.id)
         self.opened.emit(data)
 
+    def _show_header(self) -> None:
+        if self.data is not None:
+            enc = self.data.encounter
+            when = enc.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            self.view.show_header(self.data.patient.display_name, when, enc.reason)
+
     def transcript_text(self) -> str:
         return self.view.dictation.transcript_text()
+
+    # -- the reason ----------------------------------------------------------------------------------------------
+    def edit_reason(self) -> ReasonDialog | None:
+        if self.data is None:
+            return None
+        if self.reason_dialog is None:
+            data = self.data
+            dialog = ReasonDialog(self.view.window(), data.patient.display_name, data.encounter.reason, new=False)
+            dialog.submitted.connect(lambda reason: self.save_reason(data.encounter.id, reason))
+            dialog.finished.connect(self._forget_reason_dialog)
+            self.reason_dialog = dialog
+            dialog.open()
+        return self.reason_dialog
+
+    def _forget_reason_dialog(self) -> None:
+        if self.reason_dialog is not None:
+            self.reason_dialog.deleteLater()
+            self.reason_dialog = None
+
+    def save_reason(self, encounter_id: int, reason: str) -> Job:
+        job = self.hub.run(
+            "store", lambda store, _t: store.repositories().encounters.set_reason(encounter_id, reason),
+            "saving the reason for the encounter",
+        )
+
+        def saved(encounter: Encounter) -> None:
+            if self.data is not None and self.data.encounter.id == encounter.id:
+                self.data = replace(self.data, encounter=encounter)
+                self._show_header()
+            self.reason_saved.emit(encounter)
+
+        job.finished.connect(saved)
+        job.failed.connect(lambda exc: self.presenter.present(exc, "saving the reason for the encounter"))
+        return job
 
     # -- saving --------------------------------------------------------------------------------------------------
     def _edited(self) -> None:
@@ -177,10 +219,10 @@ class EncounterController(QObject):
 
     def _save_job(self, work: Callable[[Store, JobToken], Transcript]) -> Job:
         job = self.hub.run("store", work, "saving the transcript")
-        opened = self.data
+        opened = self.encounter_id
 
         def saved(row: Transcript) -> None:
-            if self.data is opened:
+            if opened is not None and self.encounter_id == opened:  # still this encounter (its reason may change)
                 self.transcript_id = row.id
             self.transcript_saved.emit(row.id)
 
@@ -198,6 +240,8 @@ class EncounterController(QObject):
         if self._opening is not None:
             self._opening.cancel()  # an encounter still loading must not appear after leaving (or locking)
             self._opening = None
+        if self.reason_dialog is not None:
+            self.reason_dialog.reject()
         self.dictation.cancel()
         self.drafts.clear()
         self.redaction.clear()

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from app.ui.encounter.dictation_panel import DictationPanel
+from app.ui.encounter.reason_dialog import reason_label
 from app.ui.encounter.redaction_panel import RedactionPanel
 from app.ui.flow_layout import FlowLayout
 
@@ -14,6 +15,7 @@ ACTIONS = (("soap", "Draft SOAP note"), ("summary", "Summarise"), ("referral", "
 
 class EncounterView(QWidget):
     back_clicked = Signal()
+    reason_clicked = Signal()
     action_clicked = Signal(str)  # "soap" | "summary" | "referral"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -35,6 +37,12 @@ class EncounterView(QWidget):
         self.title.setFont(font)
         self.title.setWordWrap(True)  # patient, date and reason can be long: wrap rather than widen the window
         header.addWidget(self.title, 1)
+        self.reason_button = QPushButton("Edit reason…")
+        self.reason_button.setObjectName("editReason")
+        self.reason_button.setAccessibleName("Edit the reason for the encounter")
+        self.reason_button.setToolTip("Change the reason for this encounter")
+        self.reason_button.clicked.connect(self.reason_clicked)
+        header.addWidget(self.reason_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("encounterTabs")
@@ -56,7 +64,7 @@ class EncounterView(QWidget):
         layout.addLayout(actions)
 
     def show_header(self, patient_name: str, when: str, reason: str) -> None:
-        self.title.setText(f"{patient_name} — {when}" + (f" — {reason}" if reason else ""))
+        self.title.setText(f"{patient_name} — {when} — {reason_label(reason)}")
 
     def show_review(self) -> None:
         self.tabs.setCurrentWidget(self.redaction)

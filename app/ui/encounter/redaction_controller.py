@@ -176,6 +176,7 @@ class RedactionController(QObject):
             self.session = self.session.adopt(approved.map_json)
             self.current = approved
             self.panel.set_busy(False, f"Approved: {approved.hidden} identifier(s) hidden from the model.")
+            self.panel.set_approved(True)
             log.info("redaction approved: %d identifiers hidden", approved.hidden)
             self.approved.emit(approved)
             waiting, self._waiting = self._waiting, []

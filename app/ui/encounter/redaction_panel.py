@@ -74,6 +74,8 @@ class RedactionPanel(QWidget):
         self._text = ""
         self._spans: list[Span] = []
         self._kept: set[int] = set()
+        self._busy = False
+        self._approved = False  # the text and choices shown are the ones approved: nothing left to approve
         layout = QVBoxLayout(self)
         self.intro = QLabel("Check the identifiers before anything is sent to the language model.")
         self.intro.setObjectName("reviewIntro")
@@ -151,7 +153,10 @@ class RedactionPanel(QWidget):
 
     # -- showing -------------------------------------------------------------------------------------------------
     def show_review(self, text: str, spans: list[Span], kept: set[int], redacted: str) -> None:
+        """A review to approve: new text, or the doctor changed a choice."""
         self._text, self._spans, self._kept = text, list(spans), set(kept)
+        self._approved = False
+        self._update_approve()
         self.source.setPlainText(text)
         self._paint()
         self.preview.setPlainText(redacted)
@@ -174,13 +179,26 @@ class RedactionPanel(QWidget):
             cursor.setCharFormat(kind_format(span.kind.value, index in self._kept))
 
     def set_busy(self, busy: bool, text: str = "") -> None:
-        for button in (self.mark_button, self.recheck_button, self.approve_button):
+        self._busy = busy
+        for button in (self.mark_button, self.recheck_button):
             button.setEnabled(not busy)
+        self._update_approve()
         if text:
             self.intro.setText(text)
 
+    def set_approved(self, approved: bool) -> None:
+        """Approved: the button says so and cannot be pressed again until the text or a choice changes."""
+        self._approved = approved
+        self._update_approve()
+
+    def _update_approve(self) -> None:
+        self.approve_button.setText("Approved" if self._approved else "Approve and continue")
+        self.approve_button.setEnabled(not self._busy and not self._approved)
+
     def clear(self) -> None:
         self._text, self._spans, self._kept = "", [], set()
+        self._approved = False
+        self._update_approve()
         self.source.clear()
         self.preview.clear()
         self.intro.setText("Check the identifiers before anything is sent to the language model.")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from app.core.storage.models import Encounter, Patient, PatientSummary
+from app.ui.encounter.reason_dialog import ReasonDialog
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.patients.new_patient_dialog import NewPatient, NewPatientDialog
@@ -45,12 +46,13 @@ class PatientsController(QObject):
         self.view = view
         self.current_patient: int | None = None
         self.dialog: NewPatientDialog | None = None
+        self.reason_dialog: ReasonDialog | None = None
         self._showing: list[Job] = []  # jobs whose results fill the screen: cancelled when the app locks
         panel.search_changed.connect(self.search)
         panel.patient_selected.connect(self.show_patient)
         panel.new_patient_requested.connect(self.open_new_patient_dialog)
         view.encounter_opened.connect(self.encounter_requested)
-        view.new_encounter_requested.connect(self.new_encounter)
+        view.new_encounter_requested.connect(self.ask_new_encounter)
 
     # -- search --------------------------------------------------------------------------------------------------
     def search(self, text: str) -> Job:
@@ -68,7 +70,12 @@ class PatientsController(QObject):
         return job
 
     def _show_results(self, patients: list[Patient]) -> None:
-        note = "" if patients or self.panel.search.text().strip() else "Type a name, MRN or date of birth to search"
+        if patients:
+            note = ""
+        elif self.panel.search.text().strip():
+            note = "No patient matches. Check the spelling, or add one with New patient."
+        else:  # an empty search lists everyone: there is no one yet
+            note = "No patients yet. Add one with New patient (Ctrl+N)."
         self.panel.show_patients(patients, note)
         if self.current_patient is not None:
             selection = self.panel.view.selectionModel()
@@ -148,6 +155,22 @@ class PatientsController(QObject):
         model = self.panel.model
         return [p for row in range(model.rowCount()) if (p := model.patient_at(row)) is not None]
 
+    def ask_new_encounter(self, patient_id: int) -> ReasonDialog:
+        """New encounter: ask its reason first (optional), then start it."""
+        if self.reason_dialog is not None:
+            return self.reason_dialog
+        dialog = ReasonDialog(self.panel.window(), self.view.title.text(), new=True)
+        dialog.submitted.connect(lambda reason: self.new_encounter(patient_id, reason))
+        dialog.finished.connect(self._forget_reason_dialog)
+        self.reason_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_reason_dialog(self) -> None:
+        if self.reason_dialog is not None:
+            self.reason_dialog.deleteLater()
+            self.reason_dialog = None
+
     def new_encounter(self, patient_id: int, reason: str = "") -> Job:
         job = self.hub.run(
             "store", lambda store, _t: store.repositories().encounters.add(patient_id, reason=reason),
@@ -173,7 +196,8 @@ class PatientsController(QObject):
         for job in list(self._showing):
             job.cancel()
         self.current_patient = None
-        if self.dialog is not None:
-            self.dialog.reject()
+        for dialog in (self.dialog, self.reason_dialog):
+            if dialog is not None:
+                dialog.reject()
         self.panel.clear()
         self.view.clear()

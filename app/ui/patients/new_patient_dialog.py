@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from app.core.errors import InputError
+from app.ui.text_fit import fit_placeholder
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class NewPatientDialog(QDialog):
         line.setObjectName(object_name)
         line.setAccessibleName(name)
         line.setPlaceholderText(placeholder)
+        fit_placeholder(line, minimum=260)
         return line
 
     def _submit(self) -> None:

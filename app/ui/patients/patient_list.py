@@ -64,7 +64,9 @@ class PatientListPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         self.search = QLineEdit()
         self.search.setObjectName("patientSearch")
-        self.search.setPlaceholderText("Search: name, MRN or date of birth (YYYY-MM-DD)")
+        # Short enough for the narrowest column; the tooltip says how to type a date.
+        self.search.setPlaceholderText("Name, MRN or date of birth")
+        self.search.setToolTip("Find a patient by name (any order), MRN, or date of birth as YYYY-MM-DD (Ctrl+F)")
         self.search.setAccessibleName("Search patients")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.search_changed)
@@ -85,6 +87,7 @@ class PatientListPanel(QWidget):
         layout.addWidget(self.view, 1)
         self.count = QLabel()
         self.count.setObjectName("patientCount")
+        self.count.setWordWrap(True)  # the hint for an empty list is longer than the narrowest column
         layout.addWidget(self.count)
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:

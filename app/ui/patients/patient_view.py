@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.storage.models import EncounterOverview, PatientSummary
+from app.ui.encounter.reason_dialog import reason_label
 
 ENCOUNTER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -25,7 +26,7 @@ def _encounter_row(overview: EncounterOverview) -> list[str]:
     enc = overview.encounter
     when = enc.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
     notes = f"{overview.accepted_note_count}/{overview.note_count} accepted" if overview.note_count else "none"
-    return [when, enc.reason or "(no reason given)", str(overview.transcript_count), notes, enc.status.value]
+    return [when, reason_label(enc.reason), str(overview.transcript_count), notes, enc.status.value]
 
 
 class PatientView(QWidget):
