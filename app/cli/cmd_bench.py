@@ -12,7 +12,7 @@ from typing import Any
 from app.cli.context import CliContext
 from app.core.errors import InputError
 
-STAGES = ("asr", "redact", "llm", "tts", "store", "pipeline", "gui")
+STAGES = ("asr", "redact", "llm", "tts", "store", "pipeline", "grounding", "gui")
 # Where each stage lives: the core's stages never touch Qt; the window's responsiveness needs the window, so that
 # module is imported only when the stage is asked for (the CLI itself stays free of Qt).
 MODULES = {stage: f"app.core.bench.{stage}" for stage in STAGES} | {"gui": "app.ui.gui_bench"}
@@ -62,4 +62,24 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             ctx.result(f"[{stage}]")
             for key, value in figures.items():
                 ctx.result(f"  {key:40} {value}")
+            if stage == "redact":
+                for line in redact_long_text_table(figures):
+                    ctx.result(line)
     return 0
+
+
+def redact_long_text_table(figures: dict[str, Any]) -> list[str]:
+    """The long-text figures of `bench redact` as a table: the same time per 100 KB at every size is linear."""
+    rows = [
+        (key.removeprefix("long_").removesuffix("_s_per_100kb").upper(), value)
+        for key, value in figures.items()
+        if key.startswith("long_") and key.endswith("_s_per_100kb") and key != "long_target_s_per_100kb"
+    ]
+    if not rows:
+        return []
+    target = figures.get("long_target_s_per_100kb")
+    lines = ["  long text   s per 100 KB" + (f"   (target <= {target})" if target is not None else "")]
+    lines += [f"  {size:>9}   {value:>12}" for size, value in rows]
+    if "long_growth" in figures:
+        lines.append(f"  largest / smallest: {figures['long_growth']} (1.0 = linear)")
+    return lines

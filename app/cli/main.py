@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.cmd_demo",
     "app.cli.cmd_gpu",
     "app.cli.cmd_store",
+    "app.cli.cmd_check_note",
     "app.cli.cmd_bench",
 )
 
