@@ -16,8 +16,7 @@ from app.cli.text_input import text_argument
 from app.core.errors import AudioError, InputError
 
 if TYPE_CHECKING:
-    from app.core.tts.base import VoiceInfo
-    from app.core.tts.piper_engine import PiperSpeaker
+    from app.core.tts.base import Speaker, VoiceInfo
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,13 +59,13 @@ def _read_text(args: argparse.Namespace, ctx: CliContext) -> str:
     return text
 
 
-def _load_speaker(args: argparse.Namespace, ctx: CliContext, voice: VoiceInfo | None = None) -> PiperSpeaker:
-    from app.core.tts.piper_engine import PiperSpeaker
+def _load_speaker(args: argparse.Namespace, ctx: CliContext, voice: VoiceInfo | None = None) -> Speaker:
+    from app.core.services.engines import load_speaker
     from app.core.tts.voices import resolve_voice
 
     voice = voice or resolve_voice(args.voice or ctx.settings.tts.voice, ctx.models_dir)
     ctx.progress(f"loading the voice {voice.name}…")
-    speaker = PiperSpeaker.from_settings(ctx.settings, voice)
+    speaker = load_speaker(ctx.settings, ctx.models_dir, voice)
     if args.speed is not None:
         speaker.speed = args.speed
     ctx.end_progress()

@@ -45,17 +45,17 @@ def _as_json(path: Path, transcript: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from app.core.asr.base import DecodeOptions
-    from app.core.asr.faster_whisper_engine import load_transcriber
     from app.core.asr.files import transcribe_file
     from app.core.asr.vocabulary import load_vocabulary
     from app.core.dictation.document import DictationOptions
+    from app.core.services.engines import load_asr_transcriber
 
     asr = ctx.settings.asr
     if args.language:
         asr = asr.model_copy(update={"language": args.language})
     # Progress only on a terminal (where it is overwritten): in a log or a pipe, stderr holds just the error lines.
     ctx.progress(f"loading speech model {args.model or asr.model}", terminal_only=True)
-    transcriber = load_transcriber(asr, ctx.models_dir, args.model)
+    transcriber = load_asr_transcriber(asr, ctx.models_dir, args.model)
     options = DecodeOptions.from_settings(asr, load_vocabulary(asr))
     dictation = DictationOptions(
         commands=asr.dictation_commands and not args.raw,

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.asr.live import LiveTranscriber
-from app.core.config import Settings
+from app.core.config import AsrSettings, Settings
 from app.core.llm.base import LanguageModel
 from app.core.redact.base import Redactor
-from app.core.tts.base import Speaker
+from app.core.tts.base import Speaker, VoiceInfo
 
 if TYPE_CHECKING:
     from app.core.asr.base import Transcriber
@@ -47,6 +47,13 @@ def load_transcriber(settings: Settings, models_dir: Path, model: str | None = N
     return load(settings.asr, models_dir, model)
 
 
+def load_asr_transcriber(asr: AsrSettings, models_dir: Path, model: str | None = None) -> Transcriber:
+    """From the speech settings alone (a command that overrides the language for one run)."""
+    from app.core.asr.faster_whisper_engine import load_transcriber as load
+
+    return load(asr, models_dir, model)
+
+
 def open_microphone(settings: Settings) -> MicrophoneSource:
     from app.core.audio.capture import MicrophoneSource
 
@@ -72,7 +79,8 @@ def load_language_model(settings: Settings, models_dir: Path, model: str | None 
     return create_language_model(settings, models_dir, model=model)
 
 
-def load_speaker(settings: Settings, models_dir: Path) -> Speaker:
+def load_speaker(settings: Settings, models_dir: Path, voice: VoiceInfo | None = None) -> Speaker:
+    """The voice named in the settings, or `voice` (already resolved)."""
     from app.core.tts.piper_engine import PiperSpeaker
 
-    return PiperSpeaker.from_settings(settings, models_dir=models_dir)
+    return PiperSpeaker.from_settings(settings, voice, models_dir=models_dir)
