@@ -63,14 +63,14 @@ def read_text(path: Path, what: str, ctx: CliContext) -> str:
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    from app.core.grounding import ground
+    from app.core.services.grounding import check_answer
 
     if str(args.transcript) == "-" and str(args.note) == "-":
         raise InputError("Only one of --transcript and --note can read standard input", "Pass the other as a file")
     transcript = read_text(args.transcript, "transcript", ctx)
     note = read_text(args.note, "note", ctx)
     sources = [read_text(path, "source", ctx) for path in args.source]
-    report = ground(note, transcript, sources)
+    report = check_answer(transcript, note, sources)
     if args.json:
         ctx.result_json(report.as_dict())
         return 0

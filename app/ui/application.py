@@ -15,6 +15,7 @@ from app.core.config import Settings, save_settings
 from app.core.tts.text_feed import TextFeed
 from app.ui.assistant.answer_panel import AnswerState
 from app.ui.assistant.drafts_controller import DraftsController
+from app.ui.assistant.grounding_controller import GroundingController, record_sources
 from app.ui.assistant.read_aloud import ReadAloudController
 from app.ui.encounter.dictation_controller import DictationController
 from app.ui.encounter.encounter_controller import EncounterController
@@ -55,8 +56,12 @@ class ClinicApplication(QObject):
         self.patients = PatientsController(hub, presenter, w.patients, w.patient_view)
         self.dictation = DictationController(hub, presenter, w.encounter_view.dictation)
         self.redaction = RedactionController(hub, presenter, w.encounter_view.redaction)
+        self.grounding = GroundingController(
+            hub, presenter, w.answer, w.encounter_view.dictation, lambda: record_sources(self.encounter.data)
+        )
         self.drafts = DraftsController(
-            hub, presenter, w.answer, w.chat, self.redaction, w.encounter_view.dictation.transcript_text
+            hub, presenter, w.answer, w.chat, self.redaction, w.encounter_view.dictation.transcript_text,
+            self.grounding.review_before_accept,
         )
         self.read_aloud = ReadAloudController(hub, presenter)
         self.encounter = EncounterController(
@@ -147,6 +152,7 @@ class ClinicApplication(QObject):
     def _locking(self, reason: str) -> None:
         """Hide every piece of patient data now; the store locks right after (its queued saves run first)."""
         self.read_aloud.stop()
+        self.grounding.close()
         self.encounter.close()
         self.patients.clear()
         if self.settings_dialog is not None:
@@ -298,6 +304,7 @@ class ClinicApplication(QObject):
         self.encounter.flush()
         self.dictation.cancel()
         self.drafts.stop()
+        self.grounding.shutdown()
         self.read_aloud.stop()
         self.session.shutdown()
         self.push_to_talk.shutdown()

@@ -161,3 +161,21 @@ class PiecesLlm:
 
     def close(self) -> None:
         pass
+
+
+def accept_shown_draft(qtbot: QtBot, clinic: ClinicApplication, timeout: int = 10000) -> Any:
+    """Accept the document shown, as a doctor who keeps every fact the grounding flags (a real model's draft may or
+    may not contain one, depending on the CPU it ran on). Returns the accepted Note."""
+    opened: list[Any] = []
+    clinic.grounding.review_opened.connect(opened.append)
+    accepted: list[Any] = []
+    clinic.drafts.accepted.connect(accepted.append)
+    clinic.window.actions_by_key["accept_draft"].trigger()
+    qtbot.waitUntil(lambda: bool(accepted) or bool(opened), timeout=timeout)
+    if not accepted:
+        dialog = opened[0]
+        for keep in dialog.keep_buttons:
+            keep.click()
+        dialog.accept_button.click()
+        qtbot.waitUntil(lambda: bool(accepted), timeout=timeout)
+    return accepted[0]

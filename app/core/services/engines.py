@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.core.asr.live import LiveTranscriber
 from app.core.config import AsrSettings, Settings
-from app.core.llm.base import LanguageModel
+from app.core.llm.base import Backend, LanguageModel
 from app.core.redact.base import Redactor
 from app.core.tts.base import Speaker, VoiceInfo
 
@@ -73,10 +73,13 @@ def load_redactor(settings: Settings, models_dir: Path) -> Redactor:
     return SpacyRedactor.from_settings(settings, models_dir)
 
 
-def load_language_model(settings: Settings, models_dir: Path, model: str | None = None) -> LanguageModel:
+def load_language_model(
+    settings: Settings, models_dir: Path, model: str | None = None, *, backend: Backend | None = None
+) -> LanguageModel:
+    """`model` and `backend` override the settings (command-line flags)."""
     from app.core.llm.factory import create_language_model
 
-    return create_language_model(settings, models_dir, model=model)
+    return create_language_model(settings, models_dir, backend=backend, model=model)
 
 
 def load_speaker(settings: Settings, models_dir: Path, voice: VoiceInfo | None = None) -> Speaker:

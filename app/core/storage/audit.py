@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     MIGRATE = "migrate"
     CREATE_STORE = "create_store"
     SALVAGE = "salvage"  # in a salvaged store: it was made from a damaged one
+    KEEP_FLAG = "keep_flag"  # a note accepted with a grounding flag left open: one entry per flag, never its text
 
 
 EXPORT_FIELDS = ("id", "at", "os_user", "action", "record_type", "record_id")
@@ -58,6 +59,12 @@ class AuditLog:
                 "INSERT INTO audit_log(at, os_user, action, record_type, record_id) VALUES (?, ?, ?, ?, ?)",
                 (to_db_time(self._clock()), self._user, action.value, record_type, record_id),
             )
+
+    def record_open_flags(self, record_type: str, record_id: int, count: int) -> None:
+        """A note accepted with `count` grounding flags the doctor chose to keep. The log holds no number and no
+        content, so the count is that many KEEP_FLAG entries on the note, beside its ACCEPT."""
+        for _ in range(count):
+            self.record(AuditAction.KEEP_FLAG, record_type, record_id)
 
     def entries(
         self,

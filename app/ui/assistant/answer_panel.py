@@ -2,16 +2,21 @@
 opened from the encounter's notes. Its title, the banner saying whether it is a draft or the doctor's accepted note,
 and its actions (Stop, Accept, Undo acceptance, Read aloud, Copy, Export) always describe the document shown. Chat
 answers never come here (they belong to the conversation, in the chat panel). The text is editable once the
-document is complete; Ctrl+Z undoes edits."""
+document is complete; Ctrl+Z undoes edits. Under the text, the grounding check of the document shown: the facts to
+check (each a link to its place in the note, where it is underlined with its reason as tooltip) and how many
+sentences the consultation does not support (shaded in the note)."""
 
 from __future__ import annotations
 
+import html
 from enum import StrEnum
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
+from app.core.services.grounding import CheckedAnswer, facts_heading, facts_to_check
+from app.ui.assistant.grounding_marks import UNSUPPORTED_TIP, Mark, TextMarks
 from app.ui.flow_layout import FlowLayout
 
 
@@ -65,6 +70,8 @@ class AnswerPanel(QWidget):
     export_clicked = Signal()
     edited = Signal()
     note_chosen = Signal(int)  # a stored note picked from the list
+    replaced = Signal()  # the whole text was replaced (another document, or the final text of one): marks are gone
+    state_changed = Signal(str)  # AnswerState
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +110,17 @@ class AnswerPanel(QWidget):
         self.editor.setPlaceholderText("Drafted notes and letters appear here.")
         self.editor.textChanged.connect(self._text_changed)
         layout.addWidget(self.editor, 1)
+        self.marks = TextMarks(self.editor, tooltips=True)
+        self.checks = QLabel()
+        self.checks.setObjectName("groundingSummary")
+        self.checks.setAccessibleName("Facts to check")
+        self.checks.setTextFormat(Qt.TextFormat.RichText)  # every piece of note text in it is escaped
+        self.checks.setWordWrap(True)
+        self.checks.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.checks.linkActivated.connect(self._flag_link)
+        self.checks.hide()
+        layout.addWidget(self.checks)
         buttons = FlowLayout()  # wraps in a narrow pane instead of widening the window
         self.stop_button = self._button("Stop", "stopAnswer", self.stop_clicked, buttons)
         self.accept_button = self._button("Accept", "acceptDraft", self.accept_clicked, buttons)
@@ -130,7 +148,7 @@ class AnswerPanel(QWidget):
     def set_state(self, state: AnswerState) -> None:
         if self.badge.styleSheet() != BANNER_STYLES[state]:
             self.badge.setStyleSheet(BANNER_STYLES[state])
-        self.state = state
+        changed, self.state = state != self.state, state
         self.badge.setText(BADGES[state])
         self.badge.setVisible(bool(BADGES[state]))
         self.setAccessibleDescription(BADGES[state])
@@ -144,6 +162,8 @@ class AnswerPanel(QWidget):
         self.undo_button.setEnabled(state == AnswerState.ACCEPTED and not self._busy)
         for button in (self.read_button, self.copy_button, self.export_button):
             button.setEnabled(has_text and not writing)
+        if changed:
+            self.state_changed.emit(state.value)
 
     def title_text(self) -> str:
         if not self.kind:
@@ -192,6 +212,10 @@ class AnswerPanel(QWidget):
     def show_text(self, text: str, keep_undo: bool = False) -> None:
         """Replace the whole text. Streaming replacements and loading clear the undo history; the doctor's own
         edits (and an accepted draft's text) stay undoable."""
+        if not keep_undo and text == self.editor.toPlainText():
+            # The finished answer as it was streamed: the same text, so its marks (and the caret) stay.
+            self.editor.document().clearUndoRedoStacks()
+            return
         self._programmatic = True
         if keep_undo:
             cursor = self.editor.textCursor()
@@ -201,6 +225,8 @@ class AnswerPanel(QWidget):
             self.editor.setPlainText(text)
             self.editor.document().clearUndoRedoStacks()
         self._programmatic = False
+        self.show_checks(None)
+        self.replaced.emit()
 
     def text(self) -> str:
         return self.editor.toPlainText()
@@ -213,6 +239,46 @@ class AnswerPanel(QWidget):
         else:
             self.set_state(self.state)  # buttons follow whether there is text
         self.edited.emit()
+
+    # -- the grounding check -----------------------------------------------------------------------------------------
+    def show_checks(self, checked: CheckedAnswer | None) -> None:
+        """Mark the text with a check made on it (None: no check describes the text shown)."""
+        if checked is None:
+            self.marks.clear()
+            self.checks.clear()
+            self.checks.hide()
+            return
+        marks = [Mark(s.start, s.end, "unsupported", UNSUPPORTED_TIP) for s in checked.unsupported]
+        marks += [Mark(f.start, f.end, "flag", f.reason) for f in checked.flags]
+        self.marks.set_marks(checked.note, marks)
+        summary = facts_to_check(checked.report)
+        links = "; ".join(f'<a href="flag:{i}">{html.escape(f.reason)}</a>' for i, f in enumerate(checked.flags))
+        parts = [f"<b>{facts_heading(len(checked.flags))}:</b> {links}"] if checked.flags else []
+        unsupported = len(checked.unsupported)
+        if unsupported:
+            parts.append(f"{unsupported} {'sentence' if unsupported == 1 else 'sentences'} not found in the "
+                         "consultation (shaded)")
+        if parts and not checked.complete:
+            parts.append("so far")
+        self.checks.setText(" · ".join(parts))
+        self.checks.setAccessibleDescription(summary)
+        self.checks.setVisible(bool(parts))
+
+    def _flag_link(self, link: str) -> None:
+        if link.startswith("flag:"):
+            self.select_flag(int(link.removeprefix("flag:")))
+
+    def select_flag(self, index: int) -> None:
+        """Put the caret on a fact to check (the index-th flag, where it is now), selected and in view."""
+        flags = [(start, end) for start, end, mark in self.marks.marks if mark.kind == "flag"]
+        if not 0 <= index < len(flags):
+            return
+        cursor = self.editor.textCursor()
+        cursor.setPosition(flags[index][0])
+        cursor.setPosition(flags[index][1], QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        self.editor.ensureCursorVisible()
+        self.editor.setFocus()
 
     # -- stored notes --------------------------------------------------------------------------------------------
     def set_notes(self, entries: list[tuple[int, str]], current: int | None = None, writing: str = "") -> None:

@@ -23,7 +23,7 @@ from app.core.storage.models import Message, MessageRole, Note
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.assistant.chat_panel import ChatPanel
 from app.ui.assistant.llm_jobs import Answer, AskedQuestion, answer_job
-from app.ui.assistant.note_actions import TASK_TITLES, CurrentAnswer, NoteActions
+from app.ui.assistant.note_actions import TASK_TITLES, AcceptCheck, CurrentAnswer, NoteActions
 from app.ui.encounter.redaction_controller import Approved, RedactionController
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
@@ -55,6 +55,7 @@ class DraftsController(QObject):
         chat: ChatPanel,
         redaction: RedactionController,
         transcript: Callable[[], str],
+        accept_check: AcceptCheck | None = None,
     ) -> None:
         super().__init__()
         self.hub = hub
@@ -65,7 +66,7 @@ class DraftsController(QObject):
         self.transcript = transcript
         self.history: list[ChatTurn] = []
         self.job: Job | None = None
-        self.notes = NoteActions(hub, presenter, answer)
+        self.notes = NoteActions(hub, presenter, answer, accept_check)
         self.notes.accepted.connect(self.accepted)
         answer.stop_clicked.connect(self.stop)
         chat.stop_clicked.connect(self.stop)

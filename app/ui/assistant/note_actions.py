@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from app.core.storage.store import Repositories
 
 R = TypeVar("R")  # what a store job returns, handed to its `then`
+# Asked before a note is accepted: given how to accept (with the number of open flags the doctor kept), it accepts
+# now, later (after asking the doctor), or never (the doctor went back to fix the note).
+AcceptCheck = Callable[[Callable[[int], Job | None]], Job | None]
 
 TASK_TITLES = {"soap": "SOAP note", "summary": "Summary", "referral": "Referral letter", "question": "Answer"}
 NOTE_KINDS = {"soap": NoteKind.SOAP, "summary": NoteKind.SUMMARY, "referral": NoteKind.LETTER,
@@ -55,11 +58,14 @@ class CurrentAnswer:
 class NoteActions(QObject):
     accepted = Signal(object)  # Note
 
-    def __init__(self, hub: EngineHub, presenter: ErrorPresenter, answer: AnswerPanel) -> None:
+    def __init__(
+        self, hub: EngineHub, presenter: ErrorPresenter, answer: AnswerPanel, accept_check: AcceptCheck | None = None
+    ) -> None:
         super().__init__()
         self.hub = hub
         self.presenter = presenter
         self.answer = answer
+        self.accept_check = accept_check
         self.encounter_id: int | None = None
         self.current: CurrentAnswer | None = None
         self._before: int | None = None  # the note shown before a new one began, shown again if nothing came of it
@@ -162,10 +168,30 @@ class NoteActions(QObject):
 
     # -- accepting -----------------------------------------------------------------------------------------------
     def accept(self) -> Job | None:
-        """The doctor accepts the text as shown (their edits included) as the note of record."""
+        """The doctor accepts the text as shown (their edits included) as the note of record. With an
+        `accept_check` (the grounding check), the facts still to check are asked about first: the note is accepted
+        when the doctor keeps them (then with their count in the audit log), or not at all."""
+        if self._acceptable() is None:
+            return None
+        if self.accept_check is None:
+            return self._accept(0)
+        return self.accept_check(self._accept)
+
+    def _acceptable(self) -> tuple[CurrentAnswer, int, str] | None:
+        """What Accept would apply to: only a complete draft shown here, not one being written, saved or already
+        accepted."""
         current, encounter_id, text = self.current, self.encounter_id, self.answer.text().strip()
         if encounter_id is None or current is None or not text or not self.answer.acceptable:
-            return None  # only a complete draft shown here, not one being written, saved or already accepted
+            return None
+        return current, encounter_id, text
+
+    def _accept(self, open_flags: int) -> Job | None:
+        """Accept the text shown now; `open_flags`: facts to check the doctor kept as written (counted, never
+        named, in the audit log)."""
+        acceptable = self._acceptable()
+        if acceptable is None:
+            return None  # the doctor went on to something else while the check ran
+        current, encounter_id, text = acceptable
 
         def work(repos: Repositories) -> tuple[Note, list[Note]]:
             # Read on the store lane: a draft's own save, queued before this, has filled in its note id.
@@ -179,6 +205,8 @@ class NoteActions(QObject):
                 else:
                     note = repos.notes.get(current.note_id)
                 note = repos.notes.accept(note.id)
+                if open_flags:
+                    repos.audit.record_open_flags("note", note.id, open_flags)
             current.note_id = note.id
             return note, repos.notes.for_encounter(encounter_id)
 

@@ -1,5 +1,7 @@
 """The dictation panel: Record/Stop, push-to-talk (hold F8), a level meter, the live text (confirmed words plain,
-the tentative tail grey and italic, doubtful words underlined), the editable transcript, and Open audio file."""
+the tentative tail grey and italic, doubtful words underlined), the editable transcript, and Open audio file. In the
+transcript, the sentences linked to the note sentence the doctor clicked are highlighted (and the sentence clicked,
+when the note rests on it)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.assistant.grounding_marks import TextMarks
 from app.ui.flow_layout import FlowLayout
 from app.ui.text_marks import insert_marked, low_confidence_format, tentative_format
 
@@ -24,6 +27,7 @@ class DictationPanel(QWidget):
     record_clicked = Signal()
     open_file_clicked = Signal()
     transcript_edited = Signal()
+    transcript_replaced = Signal()  # another encounter's transcript (or none) is shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +79,7 @@ class DictationPanel(QWidget):
         self.transcript.setPlaceholderText("The transcript of this encounter. Edit it freely (Ctrl+Z undoes).")
         self.transcript.textChanged.connect(self.transcript_edited)
         splitter.addWidget(self.transcript)
+        self.links = TextMarks(self.transcript)
         splitter.setSizes([120, 400])
         layout.addWidget(splitter, 1)
         self._recording = False
@@ -159,6 +164,12 @@ class DictationPanel(QWidget):
         self.transcript.setPlainText(text)
         self.transcript.document().clearUndoRedoStacks()
         self.transcript.blockSignals(False)
+        self.links.clear()
+        self.transcript_replaced.emit()
+
+    def show_links(self, text: str, spans: list[tuple[int, int]]) -> None:
+        """Highlight `spans` (offsets into `text`, the transcript as checked); the first is scrolled into view."""
+        self.links.set_links(text, spans, reveal=True)
 
     def transcript_text(self) -> str:
         return self.transcript.toPlainText()
