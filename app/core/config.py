@@ -123,6 +123,26 @@ class LlmSettings(Section):
     server_context_tokens: int = Field(
         4096, ge=512, le=262144, description="Context window of the server's model, in tokens (if it does not say)."
     )
+    server_connect_timeout_s: float = Field(
+        10.0, ge=0.5, le=300.0, description="Seconds to wait for a connection to the clinic server."
+    )
+    server_chunk_timeout_s: float = Field(
+        60.0, ge=1.0, le=3600.0, description="Seconds without any data in the middle of an answer before giving up."
+    )
+    server_busy_notice_s: float = Field(
+        3.0, ge=0.5, le=600.0, description="Say the request is queued when the server has not started after this long."
+    )
+    server_max_connections: int = Field(
+        4, ge=1, le=64, description="Most connections this app opens to the clinic server at once."
+    )
+    server_ca_file: str = Field(
+        "",
+        max_length=1000,
+        description="PEM file of the clinic's certificate authority for an https server; empty = the system's.",
+    )
+    server_fallback_local: bool = Field(
+        False, description="Use the model on this computer when the clinic server cannot be reached."
+    )
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature: low keeps drafts factual.")
     top_p: float = Field(
         0.9, gt=0.0, le=1.0, description="Nucleus sampling: keep the most likely tokens up to this mass."

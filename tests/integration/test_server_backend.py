@@ -132,7 +132,7 @@ def test_json_schema_answer_parses_with_format_fallback(server_llm: ServerLlm) -
     request = GenerationRequest(REQUEST.messages, Sampling(0.0, 1.0, 60, 3), json_schema=schema)
     data = json.loads(server_llm.complete(request).text)
     assert set(data) == {"finding", "urgent"}
-    assert server_llm._schema_style == "json_object"  # this server rejected json_schema; the fallback worked
+    assert server_llm.schema_style == "json_object"  # the probe found json_schema rejected, json_object enforced
 
 
 def test_wrong_model_name_lists_what_the_server_offers(server_url: str) -> None:
