@@ -21,13 +21,13 @@ def test_import_contracts_hold() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_import_contract_fails_when_core_imports_qt(tmp_path: Path) -> None:
-    """The contract has teeth: a copy of the tree with a Qt import in app/core breaks it."""
+def _contracts_on_a_copy_with(tmp_path: Path, module: str, source: str) -> subprocess.CompletedProcess[str]:
+    """lint-imports on a copy of the tree with one extra module: the contracts must have teeth."""
     copy = tmp_path / "repo"
     shutil.copytree(REPO / "app", copy / "app", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
-    (copy / "app" / "core" / "sneaky.py").write_text(textwrap.dedent("from PySide6 import QtCore\n"))
-    proc = subprocess.run(
+    (copy / module).write_text(textwrap.dedent(source))
+    return subprocess.run(
         [str(BIN / "lint-imports")],
         cwd=copy,
         capture_output=True,
@@ -35,7 +35,16 @@ def test_import_contract_fails_when_core_imports_qt(tmp_path: Path) -> None:
         timeout=600,
         env={"PYTHONPATH": str(copy), "PATH": str(BIN)},
     )
+
+
+def test_import_contract_fails_when_core_imports_qt(tmp_path: Path) -> None:
+    proc = _contracts_on_a_copy_with(tmp_path, "app/core/sneaky.py", "from PySide6 import QtCore\n")
     assert proc.returncode != 0 and "BROKEN" in proc.stdout
+
+
+def test_import_contract_fails_when_the_window_loads_an_engine_itself(tmp_path: Path) -> None:
+    proc = _contracts_on_a_copy_with(tmp_path, "app/ui/sneaky.py", "from app.core.redact.engine import SpacyRedactor\n")
+    assert proc.returncode != 0 and "app.ui is not allowed to import app.core.redact.engine" in proc.stdout
 
 
 def test_ruff_is_clean() -> None:

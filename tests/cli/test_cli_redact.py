@@ -49,7 +49,7 @@ def test_jsonl_good_and_bad_lines(capsys: pytest.CaptureFixture[str], tmp_path: 
         b"[1, 2]\n"
         b'{"id": "d", "text": "Metformin 500 mg twice daily."}\n'
     )
-    assert main(["redact", "--jsonl", str(path)]) == 1
+    assert main(["redact", "--jsonl", str(path)]) == 2
     captured = capsys.readouterr()
     rows = [json.loads(line) for line in captured.out.splitlines()]
     assert [r["id"] for r in rows] == ["a", 7, "d"]

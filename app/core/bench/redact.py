@@ -11,6 +11,10 @@ Figures:
   identifiers: what it removes is mostly clinical meaning lost). aci_names_surviving: ACI-BENCH dialogues in which
   the patient's first or family name (from the record's metadata) is still in the redacted text. Both need the
   development data beside the checkout (../shared/data); they are left out when it is not there.
+- long_<size>_s_per_100kb: seconds per 100 KB to redact one long text (a pasted history, a day of dictation) of
+  100 KB, 1 MB and 4 MB (100 KB and 256 KB with `quick`), made of the MTSamples notes and dev texts one after another
+  (the dictation repeated outside a development checkout). Equal figures mean time grows linearly with the text;
+  long_growth is the largest size's figure over the smallest's. Target <= 2 s per 100 KB.
 - peak_rss_mib: the highest resident memory seen during the run.
 """
 
@@ -26,6 +30,9 @@ from app.core.bench.common import BenchRequest, PeakMemory
 from app.core.paths import install_root
 
 TARGET_DICTATION_MS = 50.0
+TARGET_LONG_S_PER_100KB = 2.0
+LONG_SIZES_KB = (100, 1024, 4096)
+LONG_SIZES_KB_QUICK = (100, 256)
 DICTATION = (
     "patient is john smith date of birth march third nineteen fifty seen today at st marys hospital mrn four five "
     "six seven eight nine phone five five five one two one two. he is a seventy two year old male with a history of "
@@ -106,8 +113,52 @@ def run(request: BenchRequest) -> dict[str, Any]:
             direct_times.append((time.perf_counter() - t0) * 1000)
         out["spacy_direct_dictation_ms"] = round(statistics.median(direct_times), 2)
         out.update(_clinical_figures(redactor, request.quick))
+        out.update(_long_text_figures(redactor, request))
     out["peak_rss_mib"] = peak.peak_mib
     return out
+
+
+def size_label(kb: int) -> str:
+    return f"{kb // 1024}mb" if kb % 1024 == 0 else f"{kb}kb"
+
+
+def long_text(chars: int) -> str:
+    """A long text of clinical notes and short texts, as one long paste: each MTSamples note followed by a few dev
+    texts, repeated until `chars` long."""
+    notes = [str(r["text"]) for r in _shared_jsonl("clinical", "mtsamples_sample50.jsonl")]
+    short = [str(r["text"]) for r in _shared_jsonl("deid", "dev.jsonl")]
+    pieces: list[str] = []
+    per_note = max(1, len(short) // max(1, len(notes)))
+    for i, note in enumerate(notes):
+        pieces += [note, *short[i * per_note : (i + 1) * per_note]]
+    pieces = pieces or short or [dictation(300)]
+    out: list[str] = []
+    size = 0
+    while size < chars:
+        piece = pieces[len(out) % len(pieces)]
+        out.append(piece)
+        size += len(piece) + 2
+    return "\n\n".join(out)[:chars]
+
+
+def _long_text_figures(redactor: Any, request: BenchRequest) -> dict[str, Any]:
+    """Seconds per 100 KB at each size: the same figure at every size means redaction time is linear."""
+    figures: dict[str, Any] = {}
+    sizes = LONG_SIZES_KB_QUICK if request.quick else LONG_SIZES_KB
+    per_100kb: list[float] = []
+    redactor.redact(long_text(sizes[0] * 1024))  # warm-up: spaCy's vocabulary and the caches meet these words once
+    for kb in sizes:
+        text = long_text(kb * 1024)
+        t0 = time.perf_counter()
+        redactor.redact(text)
+        seconds = time.perf_counter() - t0
+        per_100kb.append(seconds / (len(text) / (100 * 1024)))
+        figures[f"long_{size_label(kb)}_s_per_100kb"] = round(per_100kb[-1], 3)
+        request.progress(f"redacted a long text of {size_label(kb).upper()}")
+    figures["long_growth"] = round(per_100kb[-1] / per_100kb[0], 2)
+    figures["long_target_s_per_100kb"] = TARGET_LONG_S_PER_100KB
+    figures["long_within_target"] = max(per_100kb) <= TARGET_LONG_S_PER_100KB
+    return figures
 
 
 def _clinical_figures(redactor: Any, quick: bool) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from app.core.errors import CancelToken
 from app.core.logs import text_stats
 from app.core.redact.base import Kind, RedactionResult, Span
+from app.core.redact.intervals import Ranges
 from app.core.redact.known import alias_misheard_names, known_name_words, near_name_mentions
 from app.core.redact.lexicon import Lexicon
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
@@ -46,6 +47,14 @@ from app.core.redact.spans import filter_spans, find_mentions, merge_overlaps, t
 from app.core.redact.spoken import ShadowText
 
 log = logging.getLogger(__name__)
+
+Progress = Callable[[float], None]
+"""Called with the fraction done (0 to 1), rising, ending at exactly 1.0: for a progress bar or a CLI percentage."""
+# Where the NER ends and the rules begin on the progress scale: the model takes most of the time on a long text.
+NER_SHARE = 0.7
+# Pieces of a long text given to the model together: its parser works on sub-batches of 8 anyway (batch_size // 4),
+# so groups of 8 report progress without costing speed, and give the same entities as one call (checked on 1 MB).
+NER_GROUP = 8
 
 _FACILITY_IN = re.compile(rf"\b(?:{FACILITY_WORDS})\b", re.IGNORECASE)
 # State names (a state is not an identifier under Safe Harbor), and the single words of the two-word ones.
@@ -87,6 +96,27 @@ def _is_bare_title(span: Span) -> bool:
     return bool(words) and all(w in TITLES_ABBREV or w in TITLES_WORD for w in words)
 
 
+def _share(progress: Progress | None, start: float, width: float) -> Progress | None:
+    """A part of the progress scale: 0..1 of a stage becomes start..start+width of the whole."""
+    if progress is None:
+        return None
+    return lambda f: progress(start + width * f)
+
+
+class _Rising:
+    """Passes a progress figure on only when it is higher than the last one, so the caller sees it rise."""
+
+    def __init__(self, callback: Progress) -> None:
+        self._callback = callback
+        self._last = -1.0
+
+    def __call__(self, fraction: float) -> None:
+        fraction = min(1.0, fraction)
+        if fraction > self._last:
+            self._last = fraction
+            self._callback(fraction)
+
+
 class SpacyRedactor:
     """spaCy NER plus rules. One instance per worker thread; `detect`/`redact` keep no state between calls."""
 
@@ -117,12 +147,27 @@ class SpacyRedactor:
         return redactor
 
     # ---- the Redactor protocol ----
-    def detect(self, text: str, pseudonyms: PseudonymMap | None = None) -> list[Span]:
-        return self.detect_many([text], pseudonyms)[0]
+    def detect(self, text: str, pseudonyms: PseudonymMap | None = None, progress: Progress | None = None) -> list[Span]:
+        """`progress`, if given, is called with the fraction done as the model and then the rules go through."""
+        if progress is None:
+            return self.detect_many([text], pseudonyms)[0]
+        report = _Rising(progress)
+        spans = self._detect_batch([text], [pseudonyms], report)[0]
+        report(1.0)
+        return spans
 
-    def redact(self, text: str, pseudonyms: PseudonymMap | None = None) -> RedactionResult:
+    def redact(
+        self, text: str, pseudonyms: PseudonymMap | None = None, progress: Progress | None = None
+    ) -> RedactionResult:
+        """`progress` as in `detect`; it reaches 1.0 once the placeholders are in."""
         pseudonyms = pseudonyms if pseudonyms is not None else self.new_map()
-        return render(text, self.detect(text, pseudonyms), pseudonyms)
+        if progress is None:
+            return render(text, self.detect(text, pseudonyms), pseudonyms)
+        report = _Rising(progress)
+        spans = self.detect(text, pseudonyms, lambda f: report(f * 0.99))  # placing placeholders is the last 1 %
+        result = render(text, spans, pseudonyms)
+        report(1.0)
+        return result
 
     def new_map(self) -> PseudonymMap:
         """An empty map for a new encounter, with this engine's date setting."""
@@ -160,10 +205,18 @@ class SpacyRedactor:
         return self._detect_batch(texts, [pseudonyms] * len(texts))
 
     # ---- internals ----
-    def _detect_batch(self, texts: list[str], maps: Sequence[PseudonymMap | None]) -> list[list[Span]]:
+    def _detect_batch(
+        self, texts: list[str], maps: Sequence[PseudonymMap | None], progress: Progress | None = None
+    ) -> list[list[Span]]:
         started = time.perf_counter()
-        ner_hits = self._run_ner(texts)
-        out = [self._combine(text, hits, m) for text, hits, m in zip(texts, ner_hits, maps, strict=True)]
+        ner_hits = self._run_ner(texts, _share(progress, 0.0, NER_SHARE))
+        total = sum(len(t) for t in texts) or 1
+        out: list[list[Span]] = []
+        done = 0
+        for text, hits, m in zip(texts, ner_hits, maps, strict=True):
+            step = _share(progress, NER_SHARE + (1 - NER_SHARE) * done / total, (1 - NER_SHARE) * len(text) / total)
+            out.append(self._combine(text, hits, m, step))
+            done += len(text)
         log.debug(
             "redaction of %d texts (%s) took %.1f ms",
             len(texts),
@@ -172,42 +225,69 @@ class SpacyRedactor:
         )
         return out
 
-    def _run_ner(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    def _run_ner(self, texts: list[str], progress: Progress | None = None) -> list[list[tuple[int, int, str]]]:
         if self._ner is None:
             return [[] for _ in texts]
         pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
         for i, text in enumerate(texts):
             for offset, piece in chunks(text):
                 pieces.append((i, offset, piece))
-        results = self._ner([p for _i, _o, p in pieces]) if pieces else []
+        if progress is None:
+            results = self._ner([p for _i, _o, p in pieces]) if pieces else []
+        else:
+            results = []
+            total = sum(len(p) for _i, _o, p in pieces) or 1
+            done = 0
+            for g in range(0, len(pieces), NER_GROUP):
+                group = [p for _i, _o, p in pieces[g : g + NER_GROUP]]
+                results += self._ner(group)
+                done += sum(len(p) for p in group)
+                progress(done / total)
         hits: list[list[tuple[int, int, str]]] = [[] for _ in texts]
         for (i, offset, _piece), ents in zip(pieces, results, strict=True):
             hits[i].extend((offset + a, offset + b, label) for a, b, label in ents)
         return hits
 
-    def _combine(self, text: str, ner_hits: list[tuple[int, int, str]], pseudonyms: PseudonymMap | None) -> list[Span]:
+    def _combine(
+        self,
+        text: str,
+        ner_hits: list[tuple[int, int, str]],
+        pseudonyms: PseudonymMap | None,
+        step: Progress | None = None,
+    ) -> list[Span]:
         if not text.strip():
             return []
+        # Rough shares of the rules' time on a long note, so a progress bar moves evenly.
+        done: Progress = step or (lambda _f: None)
         words = words_of(text)
         shadow = ShadowText(text)
+        done(0.1)
         spans: list[Span] = []
         spans += self._from_ner(text, ner_hits)
         spans += find_identifiers(shadow)
+        done(0.2)
         spans += find_dates(shadow)
         spans += find_locations(text)
+        done(0.3)
         spans += find_facilities(text, self.lexicon.names.english, self.lexicon.clinical_words)
         spans += find_spoken_addresses(shadow)
+        done(0.4)
         spans += find_names(text, words, self.lexicon)
+        done(0.5)
         spans += find_proper_nouns(text, words, self.lexicon.names, spans)
         spans += self._listed(text, pseudonyms)
+        done(0.6)
         trimmed = [
             t
             for s in spans
             if (t := trim(text, self._drop_leading_word(text, s))) is not None and not _is_bare_title(t)
         ]
         norm_words = [(w.start, w.end, w.norm) for w in words]
-        protected = self.lexicon.protected_ranges(text, norm_words)
-        allow = [(h.start, h.end) for h in self.lexicon.allow.find(text, norm_words)] if self.lexicon.allow else []
+        # Indexed once per text: every span is checked against them (scanning them per span was quadratic).
+        protected = Ranges(self.lexicon.protected_ranges(text, norm_words))
+        allowed = self.lexicon.allow.find(text, norm_words) if self.lexicon.allow else []
+        allow = Ranges((h.start, h.end) for h in allowed)
+        done(0.7)
         trimmed = [
             t
             for s in trimmed
@@ -217,11 +297,14 @@ class SpacyRedactor:
         if is_lowercase_text(text):
             trimmed = widen_lowercase_names(text, words, trimmed, self.lexicon.names)
         kept = filter_spans(trimmed, allow, protected, self.min_confidence)
+        done(0.8)
         kept += self._propagate(text, words, kept, allow, protected)
         kept = [_with_postcode(text, s) for s in kept]
         merged = merge_overlaps(text, kept)
+        done(0.9)
         if pseudonyms is not None:
             alias_misheard_names(merged, pseudonyms, self.lexicon.names.is_name_word)
+        done(1.0)
         return merged
 
     def _drop_leading_word(self, text: str, span: Span) -> Span:
@@ -335,8 +418,8 @@ class SpacyRedactor:
         text: str,
         words: list[Word],
         spans: list[Span],
-        allow: list[tuple[int, int]],
-        protected: list[tuple[int, int]],
+        allow: Ranges,
+        protected: Ranges,
     ) -> list[Span]:
         """Every mention of a word of a name found elsewhere in the text ("stephanie morales ... thanks
         stephanie"). Words that are also English words ("green", "king") spread only with a capital letter."""
@@ -371,6 +454,6 @@ class SpacyRedactor:
             if ordinary and (lower_text or not w.titlecase) and not anchored:
                 continue
             candidate = Span(w.start, w.end, Kind.NAME, text[w.start : w.end], 0.7, "propagated", source.label)
-            if not any(a <= w.start and w.end <= b for a, b in allow + protected):
+            if not (allow.contains(w.start, w.end) or protected.contains(w.start, w.end)):
                 out.append(candidate)
         return out

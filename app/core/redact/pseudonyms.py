@@ -58,8 +58,20 @@ def identity_key(span: Span, reference: date | None) -> tuple[str, str | None]:
     return re.sub(r"[^0-9A-Za-z]", "", span.text).upper(), None
 
 
+def _name_keys(text: str) -> set[str]:
+    """The words of a name that partial matches compare: letters only, three or more."""
+    return {k for w in text.split() if len(k := spelled_key(w)) >= 3}
+
+
+_NONE = 1 << 62  # "no entry" for the minimum positions below
+
+
 class PseudonymMap:
-    """Placeholders of one encounter. Use from one thread at a time (the GUI's redaction worker)."""
+    """Placeholders of one encounter. Use from one thread at a time (the GUI's redaction worker).
+
+    Surfaces are added through the map (`entry_for`, `alias`, `from_json`), which keeps the indexes below in step;
+    an entry's `surfaces` list is for reading (a surface appended to it directly counts once the map is saved and
+    read back)."""
 
     def __init__(self, reference_date: date | None = None, date_offsets: bool = True) -> None:
         self.reference_date = reference_date
@@ -67,6 +79,46 @@ class PseudonymMap:
         self.entries: dict[str, Entry] = {}
         self._by_key: dict[tuple[Kind, str], str] = {}
         self._counters: dict[str, int] = {}
+        # Indexes for `entry_for` and `_partial_name`, which scanned every surface of every entry per mention: a
+        # long text naming many people took time proportional to the square of its length.
+        self._position: dict[str, int] = {}  # placeholder -> its place in `entries`
+        self._order: list[str] = []
+        self._surface_set: dict[str, set[str]] = {}
+        self._first_with_word: dict[str, int] = {}  # name word -> first NAME entry with a surface holding it
+        self._first_with_only_word: dict[str, int] = {}  # ... with a surface that is that word alone
+
+    def _index_entry(self, entry: Entry) -> None:
+        if entry.placeholder in self._position:  # a stored map that reuses a placeholder: index it all again
+            self._reindex()
+            return
+        self._position[entry.placeholder] = len(self._order)
+        self._order.append(entry.placeholder)
+        self._surface_set[entry.placeholder] = set()
+        for surface in entry.surfaces:
+            self._index_surface(entry, surface)
+
+    def _reindex(self) -> None:
+        self._position, self._order, self._surface_set = {}, [], {}
+        self._first_with_word, self._first_with_only_word = {}, {}
+        for entry in self.entries.values():
+            self._index_entry(entry)
+
+    def _index_surface(self, entry: Entry, surface: str) -> None:
+        self._surface_set[entry.placeholder].add(surface)
+        if entry.kind != Kind.NAME:
+            return
+        position = self._position[entry.placeholder]
+        theirs = _name_keys(surface)
+        for word in theirs:
+            if position < self._first_with_word.get(word, _NONE):
+                self._first_with_word[word] = position
+            if len(theirs) == 1 and position < self._first_with_only_word.get(word, _NONE):
+                self._first_with_only_word[word] = position
+
+    def _add_surface(self, entry: Entry, surface: str) -> None:
+        if surface not in self._surface_set[entry.placeholder]:
+            entry.surfaces.append(surface)
+            self._index_surface(entry, surface)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -77,8 +129,7 @@ class PseudonymMap:
         found = self._lookup(span, key)
         if found is not None:
             entry = self.entries[found]
-            if span.text not in entry.surfaces:
-                entry.surfaces.append(span.text)
+            self._add_surface(entry, span.text)
             self._by_key[(span.kind, key)] = found
             return entry
         label = span.label or span.kind.value
@@ -86,6 +137,7 @@ class PseudonymMap:
         placeholder = f"{label}_{self._counters[label]}"
         entry = Entry(placeholder, span.kind, label, key, [span.text], iso)
         self.entries[placeholder] = entry
+        self._index_entry(entry)
         self._by_key[(span.kind, key)] = placeholder
         if iso and self.reference_date is None:
             self.reference_date = date.fromisoformat(iso)
@@ -96,8 +148,7 @@ class PseudonymMap:
         entry = self.entries[placeholder]
         key, _ = identity_key(span, self.reference_date)
         self._by_key[(span.kind, key)] = placeholder
-        if span.text not in entry.surfaces:
-            entry.surfaces.append(span.text)
+        self._add_surface(entry, span.text)
 
     def find(self, span: Span) -> str | None:
         """The placeholder `span` already has (same key, or a part of a known name), without assigning one."""
@@ -111,15 +162,12 @@ class PseudonymMap:
         redactor, which knows which words are real names (`known.alias_misheard_names`)."""
         if span.kind != Kind.NAME or len(key) < 3:
             return None
-        words = {spelled_key(w) for w in span.text.split() if len(spelled_key(w)) >= 3}
-        for entry in self.entries.values():
-            if entry.kind != Kind.NAME:
-                continue
-            for surface in entry.surfaces:
-                theirs = {spelled_key(w) for w in surface.split() if len(spelled_key(w)) >= 3}
-                if key in theirs or (words & theirs and (len(words) == 1 or len(theirs) == 1)):
-                    return entry.placeholder
-        return None
+        # The first entry with a surface that holds the whole key as a word, or shares a word with the mention
+        # when either of the two is a single word: the indexes give each word's first such entry.
+        words = _name_keys(span.text)
+        sharing = self._first_with_word if len(words) == 1 else self._first_with_only_word
+        first = min([self._first_with_word.get(key, _NONE), *(sharing.get(w, _NONE) for w in words)])
+        return self._order[first] if first < _NONE else None
 
     def rendered(self, entry: Entry) -> str:
         if entry.kind == Kind.DATE and self.date_offsets and entry.iso_date and self.reference_date:
@@ -203,6 +251,7 @@ class PseudonymMap:
                     str(item["date"]) if item.get("date") else None,
                 )
                 out.entries[entry.placeholder] = entry
+                out._index_entry(entry)
                 out._by_key[(entry.kind, entry.key)] = entry.placeholder
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InputError(

@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.intervals import Ranges, as_ranges
 from app.core.redact.lexicon import (
     CLINICAL_HEADS,
     DOSING_ABBREVIATIONS,
@@ -116,34 +118,37 @@ def eponym_before_head(text: str, span: Span, names: NameLists) -> bool:
     return not any(w in names.first for w in words)  # eponyms are family names: "Maria positive" is a patient
 
 
-def outside_protected(text: str, span: Span, protected: list[tuple[int, int]], names: NameLists) -> Span | None:
+def outside_protected(
+    text: str, span: Span, protected: Ranges | Iterable[tuple[int, int]], names: NameLists
+) -> Span | None:
     """A weak span that runs into a clinical term keeps the part outside it, if that part is not ordinary words
-    (the name lists tell "Carol" the first name from the carol)."""
+    (the name lists tell "Carol" the first name from the carol). Pass `Ranges` when calling once per span: a list
+    is indexed on every call."""
     if span.source not in WEAK_SOURCES or span.kind != Kind.NAME:
         return span  # a facility keeps its department words: "Houston Oncology Center"
-    for a, b in protected:
-        if a < span.end and span.start < b and not (a <= span.start and span.end <= b):
-            pieces = [(span.start, a), (b, span.end)]
-            rest = [(x, y) for x, y in pieces if y > x and re.search(r"[^\W\d_]{2,}", text[x:y])]
-            named = _first_name_before(text, span, a, b, names)
-            if named is not None:
-                return named
-            for x, y in rest:
-                # What is left must hold a word that could be a name: not English, not an abbreviation ("DS").
-                # Words inside another clinical term do not count either ("Gluteus Maximus Muscle").
-                found = [
-                    w.group()
-                    for w in re.finditer(r"[^\W\d_]+", text[x:y])
-                    if len(w.group()) >= 3
-                    and not w.group().isupper()
-                    and not any(p <= x + w.start() < q for p, q in protected)
-                ]
-                if any(w.lower() not in names.english and w.lower() not in FUNCTION_WORDS for w in found):
-                    m = re.search(r"[^\W_].*[^\W_]|[^\W_]", text[x:y])
-                    if m:
-                        return span.moved(x + m.start(), x + m.end(), text[x + m.start() : x + m.end()])
-            return None
-    return span
+    clinical = as_ranges(protected)
+    crossing = clinical.first_crossing(span.start, span.end)
+    if crossing is None:
+        return span
+    a, b = crossing
+    pieces = [(span.start, a), (b, span.end)]
+    rest = [(x, y) for x, y in pieces if y > x and re.search(r"[^\W\d_]{2,}", text[x:y])]
+    named = _first_name_before(text, span, a, b, names)
+    if named is not None:
+        return named
+    for x, y in rest:
+        # What is left must hold a word that could be a name: not English, not an abbreviation ("DS").
+        # Words inside another clinical term do not count either ("Gluteus Maximus Muscle").
+        found = [
+            w.group()
+            for w in re.finditer(r"[^\W\d_]+", text[x:y])
+            if len(w.group()) >= 3 and not w.group().isupper() and not clinical.covers(x + w.start())
+        ]
+        if any(w.lower() not in names.english and w.lower() not in FUNCTION_WORDS for w in found):
+            m = re.search(r"[^\W_].*[^\W_]|[^\W_]", text[x:y])
+            if m:
+                return span.moved(x + m.start(), x + m.end(), text[x + m.start() : x + m.end()])
+    return None
 
 
 def _first_name_before(text: str, span: Span, a: int, b: int, names: NameLists) -> Span | None:

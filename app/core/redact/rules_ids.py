@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.intervals import blank, line_start, next_newline
 from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.spoken import ShadowText
 
@@ -176,11 +177,11 @@ def luhn_ok(digits: str) -> bool:
 
 def context_kind(text: str, pos: int, after_end: int | None = None) -> tuple[Kind, str] | None:
     """The kind the words just before `pos` (same line, 40 characters) give a number, nearest word first."""
-    line_start = text.rfind("\n", 0, pos) + 1
-    if not text[line_start:pos].strip() and line_start > 1:
+    first = line_start(text, pos)
+    if first > 1 and blank(text, first, pos):
         # A label on its own line ("Phone:\n0487 98 11 92") speaks for the next line.
-        line_start = text.rfind("\n", 0, line_start - 1) + 1
-    window_start = max(line_start, pos - CONTEXT_CHARS)
+        first = line_start(text, first - 1)
+    window_start = max(first, pos - CONTEXT_CHARS)
     window = text[window_start:pos]
     # A context word belongs to the number right after it: "MRN 00482913, seen at 617-555-0199" is a phone.
     last_digit = max((i for i, ch in enumerate(window) if ch.isdigit()), default=-1)
@@ -210,6 +211,7 @@ class IdentifierRules:
         self.shadow = shadow
         self.text = shadow.text
         self.spans: list[Span] = []
+        self._vehicle_lines: dict[tuple[int, int], bool] = {}
 
     def add(self, start: int, end: int, kind: Kind, confidence: float, source: str, label: str = "") -> None:
         a, b = self.shadow.to_original(start, end)
@@ -355,16 +357,22 @@ class IdentifierRules:
             if not (4 <= len(compact) <= 8 and re.search(r"\d", compact) and re.search(r"[A-Za-z]", compact)):
                 continue
             # "registration" alone could be a clinician's; a vehicle word on the line makes it a plate.
-            line_start = self.text.rfind("\n", 0, m.start()) + 1
-            line = self.text[line_start : m.start(group)]
+            first = line_start(self.text, m.start())
             if re.search(r"plate", m.group(), re.I):
-                line_end = self.text.find("\n", m.end())
-                whole = self.text[line_start : line_end if line_end >= 0 else len(self.text)]
-                if not VEHICLE_LINE.search(whole) or IMPLANT_AFTER.match(self.text, m.end(group)):
+                if not self._vehicle_line(first, m.end()) or IMPLANT_AFTER.match(self.text, m.end(group)):
                     continue
-            elif not PLATE_CONTEXT.search(line[-50:]):
+            elif not PLATE_CONTEXT.search(self.text[max(first, m.start(group) - 50) : m.start(group)]):
                 continue
             self.add(m.start(group), m.end(group), Kind.VEHICLE, 0.85, "rule:plate")
+
+    def _vehicle_line(self, first: int, after: int) -> bool:
+        """A vehicle word on the lines from `first` to the end of the one holding `after`, searched once per line:
+        a long line with many "plate" words would otherwise be read once for each."""
+        line_end = next_newline(self.text, after)
+        line_end = line_end if line_end >= 0 else len(self.text)
+        if (first, line_end) not in self._vehicle_lines:
+            self._vehicle_lines[first, line_end] = VEHICLE_LINE.search(self.text, first, line_end) is not None
+        return self._vehicle_lines[first, line_end]
 
     def ages(self) -> None:
         for found in AGE_RE.finditer(self.text):

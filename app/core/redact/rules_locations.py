@@ -5,8 +5,10 @@ address blocks), ZIP codes and postcodes. Hospitals and clinics are in `rules_fa
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.intervals import line_number, line_start, next_newline
 from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.spoken import ShadowText
 
@@ -67,6 +69,7 @@ POSTCODE_RE = re.compile(
 # "T2N 0M0" is a Calgary postcode and a TNM stage (T2 N0 M0); in a note it is the stage unless an address cue says
 # otherwise.
 TNM_RE = re.compile(r"[pcy]{0,2}T[0-4X][a-d]?N[0-3X][a-c]?M[01X]")
+_TRAILING_PUNCTUATION = re.compile(r"[ .,;]*")
 POSTCODE_CUE = re.compile(r"\b(?:post\s?codes?|postal\s+codes?|zip|address(?:es)?|addr)\b", re.IGNORECASE)
 STREET_WORD = re.compile(rf"\b(?:{STREET_SUFFIX})\b\.?", re.IGNORECASE)
 CORNER_RE = re.compile(r"\bthe\s+corner\s+of\b", re.IGNORECASE)
@@ -132,11 +135,12 @@ def find_locations(text: str) -> list[Span]:
         for m in regex.finditer(text):
             end = _address_region(text, m.start())
             spans.append(place_span(text, m.start(), max(end, m.end()), confidence, "rule:address", "ADDRESS"))
-            strong_lines.add(text.count("\n", 0, m.start()))
+            strong_lines.add(line_number(text, m.start()))
     for m in CORNER_RE.finditer(text):
         spans.append(place_span(text, m.start(), _address_region(text, m.start()), 0.75, "rule:address", "ADDRESS"))
+    letters: dict[tuple[int, int], tuple[int, int]] = {}
     for m in POSTCODE_RE.finditer(text):
-        if _postcode_context(text, m):
+        if _postcode_context(text, m, letters):
             spans.append(place_span(text, m.start(), m.end(), 0.8, "rule:postcode", "ADDRESS"))
     for m in CITY_STATE_ZIP.finditer(text):
         spans.append(place_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
@@ -154,34 +158,42 @@ def find_locations(text: str) -> list[Span]:
         elif end - m.end() >= 3:
             spans.append(place_span(text, m.end(), end, 0.6, "rule:address", "ADDRESS"))
     for m in US_STREET_ANYCASE.finditer(text):
-        line = text.count("\n", 0, m.start())
+        line = line_number(text, m.start())
         if ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()]) or line in strong_lines:
             spans.append(place_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
     spans += _address_blocks(text, spans)
     return spans
 
 
-def _postcode_context(text: str, m: re.Match[str]) -> bool:
+def _postcode_context(text: str, m: re.Match[str], line_letters: dict[tuple[int, int], tuple[int, int]]) -> bool:
     """A postcode shape is a postcode unless it is a TNM stage ("Staging T2N 0M0") or, in a note written all in
-    capitals, ordinary words ("S1 2ND SOUND NORMAL") with no address around them."""
-    line_start = text.rfind("\n", 0, m.start()) + 1
-    prev_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
-    line_end = text.find("\n", m.end())
+    capitals, ordinary words ("S1 2ND SOUND NORMAL") with no address around them. `line_letters` keeps each line's
+    letter counts between calls: a long line with many matches is counted once."""
+    start_of_line = line_start(text, m.start())
+    prev_start = line_start(text, max(0, start_of_line - 1))
+    line_end = next_newline(text, m.end())
     line_end = len(text) if line_end < 0 else line_end
-    before = text[prev_start : m.start()]
-    if POSTCODE_CUE.search(before[-60:]):
+    # Only the end of the two lines before the match is read (copying them whole made a long line cost its square).
+    if POSTCODE_CUE.search(text[max(prev_start, m.start() - 60) : m.start()]):
         return True
     if TNM_RE.fullmatch(m.group().replace(" ", "")):
         return False
-    outside = text[line_start : m.start()] + text[m.end() : line_end]
-    letters = [ch for ch in outside if ch.isalpha()]
-    if len(letters) < 8 or sum(ch.isupper() for ch in letters) < 0.9 * len(letters) or _canadian(m.group()):
+    if (start_of_line, line_end) not in line_letters:
+        line = text[start_of_line:line_end]
+        letters = (sum(map(str.isalpha, line)), sum(ch.isupper() for ch in line if ch.isalpha()))
+        line_letters[start_of_line, line_end] = letters
+    # The letters of the line outside the match: the line's, less the match's.
+    alpha, upper = line_letters[start_of_line, line_end]
+    alpha -= sum(map(str.isalpha, m.group()))
+    upper -= sum(ch.isalpha() and ch.isupper() for ch in m.group())
+    if alpha < 8 or upper < 0.9 * alpha or _canadian(m.group()):
         return True
     # An all-capitals note: an address says so with a street word nearby, or the postcode ends a short town line.
-    if STREET_WORD.search(before[-80:]):
+    if STREET_WORD.search(text[max(prev_start, m.start() - 80) : m.start()]):
         return True
-    after = text[m.end() : line_end].strip(" .,;")
-    return not after and len(text[line_start : m.start()].split()) <= 2
+    after_end = _TRAILING_PUNCTUATION.match(text, m.end(), line_end)
+    ends_line = after_end is not None and after_end.end() == line_end
+    return ends_line and len(text[start_of_line : m.start()].split()) <= 2
 
 
 def _canadian(code: str) -> bool:
@@ -221,11 +233,11 @@ def _windows_around(text: str, ranges: list[tuple[int, int]]) -> list[tuple[int,
     and town's after it; overlapping stretches are merged."""
     windows: list[tuple[int, int]] = []
     for a, b in ranges:
-        line_start = text.rfind("\n", 0, a) + 1
-        line_end = text.find("\n", b)
+        first = line_start(text, a)
+        line_end = next_newline(text, b)
         line_end = len(text) if line_end < 0 else line_end
-        lo, hi = max(line_start, a - 60), min(line_end, b + 160)
-        while lo > line_start and not text[lo - 1].isspace():
+        lo, hi = max(first, a - 60), min(line_end, b + 160)
+        while lo > first and not text[lo - 1].isspace():
             lo -= 1
         while hi < line_end and not text[hi].isspace():
             hi += 1
@@ -241,6 +253,20 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
     country and postcode lines) part of the address."""
     out: list[Span] = []
     lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]*", text) if m.group().strip()]
+    # The address spans by start, so each line looks only at those starting on it (not at every span).
+    addresses = sorted((s.start, s.end) for s in found if s.source == "rule:address")
+    address_starts = [a for a, _b in addresses]
+
+    def mostly_address(a: int, b: int, line: str) -> bool:
+        """An address span found on the line covers at least half of it."""
+        k = bisect_left(address_starts, a)
+        while k < len(addresses) and addresses[k][0] <= b:
+            start, end = addresses[k]
+            if end <= b + 1 and 2 * (end - start) >= len(line.strip()):
+                return True
+            k += 1
+        return False
+
     # Only short lines can be lines of a postal block; a long line is prose that mentions an address.
     starts_with_address = {
         i
@@ -250,10 +276,7 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
             (re.match(r"\s*>?\s*\d{1,6}\s+\S", line) and NAME_NUMBER.search(line))
             or UNIT_RE.search(line)
             or MILITARY_RE.search(line)
-            or any(
-                s.start >= a and s.end <= b + 1 and s.source == "rule:address" and 2 * s.length >= len(line.strip())
-                for s in found
-            )
+            or mostly_address(a, b, line)
         )
     }
     for i in sorted(starts_with_address):
@@ -266,11 +289,12 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
                 break
             offset = len(nxt) - len(nxt.lstrip(" >,"))
             out.append(place_span(text, ja + offset, jb, 0.75, "rule:address", "ADDRESS"))
+    block_lines = {line_number(text, lines[i][0]) for i in starts_with_address}  # once, not once per match
     for m in NAME_NUMBER.finditer(text):
-        line_no = text.count("\n", 0, m.start())
+        line_no = line_number(text, m.start())
         near = text[max(0, m.start() - 60) : m.end() + 60]
         if (
-            line_no in {text.count("\n", 0, lines[i][0]) for i in starts_with_address}
+            line_no in block_lines
             or ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()])
             or UNIT_RE.search(near)
             or re.search(r"\b(?:street|st\.|corner)\b", near, re.IGNORECASE)

@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.intervals import Ranges
 from app.core.redact.lexicon import CLINICAL_HEADS, MEDICAL_ENDINGS, NameLists
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.rules_clinical import MEDICATION_BEFORE, drug_in_context
@@ -159,6 +160,7 @@ class ProperNounRules:
         self.names = names
         self.found = found  # detections so far (NER and rules): speaker labels and lists lean on them
         self.spans: list[Span] = []
+        self._index_of = {w.start: k for k, w in enumerate(words)}  # `words.index` scanned the list per word
 
     def run(self) -> list[Span]:
         self.unknown_capitalised()
@@ -198,7 +200,7 @@ class ProperNounRules:
         """Mid-sentence and not inside a Title Case Phrase ("Labor Day", "Secretly Love")."""
         if _sentence_start(self.text, w.start):
             return False
-        k = self.words.index(w)
+        k = self._index_of[w.start]
         for j in (k - 1, k + 1):
             if 0 <= j < len(self.words) and self.words[j].titlecase:
                 gap = self.text[min(w.end, self.words[j].end) : max(w.start, self.words[j].start)]
@@ -331,8 +333,8 @@ class ProperNounRules:
         labels = [m for m in SPEAKER_LABEL.finditer(self.text) if m.group(1).lower() not in FIELD_LABELS]
         if len(labels) < 2:
             return
-        known = sum(any(s.kind == Kind.NAME and s.start <= m.start(1) < s.end for s in self.found) for m in labels)
-        if known == 0:
+        names = Ranges((s.start, s.end) for s in self.found if s.kind == Kind.NAME)
+        if not any(names.covers(m.start(1)) for m in labels):
             return
         for m in labels:
             self._add(m.start(1), m.end(1), Kind.NAME, 0.6)
@@ -340,6 +342,8 @@ class ProperNounRules:
     def enumerations(self) -> None:
         """'Efimiya, Mary, Ariana and Jodi': a list whose items are mostly names is all names."""
         item = r"[A-Z][^\W\d_]+(?: [A-Z][^\W\d_]+)?"
+        # Indexed once: the spans this loop adds lie inside earlier matches, so they never hold a later item.
+        known = Ranges((s.start, s.end) for s in [*self.found, *self.spans] if s.kind == Kind.NAME)
         for m in re.finditer(rf"{item}(?:, {item}){{1,}},? (?:and|&) {item}", self.text):
             parts = [p for p in re.split(r", |,? and |,? & ", m.group()) if p]
             offsets = []
@@ -348,8 +352,7 @@ class ProperNounRules:
                 at = self.text.index(part, pos)
                 offsets.append((at, at + len(part)))
                 pos = at + len(part)
-            known = self.found + self.spans
-            named = sum(any(s.kind == Kind.NAME and s.start <= a < s.end for s in known) for a, _b in offsets)
+            named = sum(known.covers(a) for a, _b in offsets)
             all_listed = all(self.names.is_name_word(p.lower()) for p in parts if " " not in p)
             if named * 2 >= len(parts) or (named and all_listed):
                 for a, b in offsets:
@@ -361,7 +364,9 @@ def looks_clinical(words: list[Word]) -> bool:
     long_words = [w for w in words if len(w.norm) >= 6 and w.norm.isalpha()]
     if len(long_words) < 20:
         return False
-    medical = sum(1 for w in long_words if MEDICAL_ENDINGS.search(w.norm))
+    # Each distinct word is tested once: a long text repeats its words, and the ending pattern is slow to search.
+    ending = {norm: MEDICAL_ENDINGS.search(norm) is not None for norm in {w.norm for w in long_words}}
+    medical = sum(1 for w in long_words if ending[w.norm])
     return medical / len(long_words) >= 0.12
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.intervals import Ranges, as_ranges
 
 # Detections that rest on a statistical model or a name list: a protected clinical term overrides them.
 WEAK_SOURCES = frozenset({"ner", "rule:names", "propagated", "rule:facility", "rule:proper"})
@@ -25,18 +26,20 @@ def inside(span: Span, ranges: Iterable[tuple[int, int]]) -> bool:
 
 def filter_spans(
     spans: Iterable[Span],
-    allow: list[tuple[int, int]],
-    protected: list[tuple[int, int]],
+    allow: Ranges | Iterable[tuple[int, int]],
+    protected: Ranges | Iterable[tuple[int, int]],
     min_confidence: float,
 ) -> list[Span]:
+    # Indexed, not scanned per span: a long text has thousands of spans and of protected terms.
+    allowed, clinical = as_ranges(allow), as_ranges(protected)
     kept: list[Span] = []
     for span in spans:
         if span.source in ("manual", "deny", "known"):
             kept.append(span)
             continue
-        if span.confidence < min_confidence or inside(span, allow):
+        if span.confidence < min_confidence or allowed.contains(span.start, span.end):
             continue
-        if span.source in WEAK_SOURCES and inside(span, protected):
+        if span.source in WEAK_SOURCES and clinical.contains(span.start, span.end):
             continue
         kept.append(span)
     return kept
