@@ -476,3 +476,20 @@ def test_no_label_placeholder_or_banner_is_cut_off(
     w.encounter_view.show_review()
     _settled(qtbot, w)  # the identifier review
     shut(qtbot, clinic)
+
+
+def test_a_long_paste_shows_how_far_the_identifier_check_is(
+    qtbot: QtBot, tmp_path: Path, models_dir: Path, redactor: Any
+) -> None:
+    clinic = _app(qtbot, tmp_path, models_dir, {"llm": ScriptedLlm(), "redact": redactor}, review=True)
+    new_encounter(qtbot, clinic, "Example", "Jane", "447291")
+    paragraph = "Jane Example was seen for a cough with fever; chest clear, plan review in one week. "
+    clinic.window.encounter_view.dictation.transcript.setPlainText(paragraph * 700)  # ~60,000 characters
+    texts: list[str] = []
+    job = clinic.redaction.review(clinic.drafts.transcript())
+    job.yielded.connect(lambda _percent: texts.append(clinic.redaction.panel.intro.text()))
+    with qtbot.waitSignal(job.finished, timeout=120000):
+        pass
+    assert texts and all("Looking for identifiers…" in t and t.endswith("%") for t in texts)
+    assert [int(t.rsplit(" ", 1)[1][:-1]) for t in texts] == sorted(int(t.rsplit(" ", 1)[1][:-1]) for t in texts)
+    shut(qtbot, clinic)

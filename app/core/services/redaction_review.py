@@ -9,7 +9,7 @@ What leaves the session is an `Approved` value: the exact text approved, what th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -53,9 +53,14 @@ class ReviewSession:
     def adopt(self, map_json: str) -> ReviewSession:
         return replace(self, map_json=map_json)
 
-    def detect(self, redactor: Redactor, text: str) -> Detected:
+    def detect(self, redactor: Redactor, text: str, progress: Callable[[float], None] | None = None) -> Detected:
+        """`progress` gets the fraction done (0..1) when the redactor reports it: a long pasted history takes
+        seconds."""
         pseudonyms = self.pseudonyms()
-        spans = list(redactor.detect(text, pseudonyms))
+        if progress is not None and _reports_progress(redactor):
+            spans = list(redactor.detect(text, pseudonyms, progress=progress))  # type: ignore[call-arg]
+        else:
+            spans = list(redactor.detect(text, pseudonyms))
         return Detected(spans, render(text, spans, pseudonyms).redacted_text)
 
     def preview(self, text: str, spans: Sequence[Span]) -> str:
@@ -97,6 +102,12 @@ class ReviewChoices:
         kept_spans = {id(s) for i, s in enumerate(self.spans) if i in self.kept}
         self.spans = sorted([*self.spans, span], key=lambda s: (s.start, s.end))
         self.kept = {i for i, s in enumerate(self.spans) if id(s) in kept_spans}
+
+
+def _reports_progress(redactor: Redactor) -> bool:
+    import inspect
+
+    return "progress" in inspect.signature(redactor.detect).parameters
 
 
 def save_map(repos: Repositories, encounter_id: int, map_json: str) -> None:

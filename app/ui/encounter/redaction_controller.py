@@ -34,6 +34,9 @@ __all__ = ["Approved", "RedactionController"]
 
 log = logging.getLogger(__name__)
 
+PROGRESS_FROM_CHARS = 50_000  # below this redaction takes well under a second: no percentages
+PROGRESS_STEP = 5
+
 
 class RedactionController(QObject):
     approved = Signal(object)  # Approved
@@ -108,12 +111,21 @@ class RedactionController(QObject):
     def review(self, text: str, approve_after: bool = False) -> Job:
         session = self._session()
 
-        def work(redactor: Redactor, _token: JobToken) -> Detected:
-            return session.detect(redactor, text)
+        def work(redactor: Redactor, token: JobToken) -> Detected:
+            shown = [-1]
+
+            def progress(fraction: float) -> None:  # on the redaction lane: only whole steps become signals
+                percent = int(fraction * 100) // PROGRESS_STEP * PROGRESS_STEP
+                if percent != shown[0] and len(text) >= PROGRESS_FROM_CHARS:
+                    shown[0] = percent
+                    token.emit(percent)
+
+            return session.detect(redactor, text, progress)
 
         self.choices = ReviewChoices(text)
         self.panel.set_busy(True, "Looking for identifiers…")
         job = self.hub.run("redact", work, "finding identifiers", slot="redaction")
+        job.yielded.connect(lambda percent: self.panel.set_busy(True, f"Looking for identifiers… {percent}%"))
 
         def detected(result: Detected) -> None:
             self.choices = ReviewChoices(text, result.spans)
