@@ -50,8 +50,8 @@ def test_dates_keep_their_intervals() -> None:
         span(text, "Jan 19th 2023", Kind.DATE),
     ]
     out = render(text, spans, encounter).redacted_text
-    assert "[DATE_1 (day +0)]" in out
-    assert out.count("[DATE_2 (day +14)]") == 2  # two forms of one date: one placeholder
+    assert "[DATE_1] (the day of this visit)" in out
+    assert out.count("[DATE_2] (2 weeks after this visit)") == 2  # two forms of one date: one placeholder
     assert "2023" not in out
 
 
@@ -59,10 +59,29 @@ def test_date_offsets_off_and_far_dates() -> None:
     text = "Born March 3, 1925; seen March 4, 2020."
     spans = [span(text, "March 3, 1925", Kind.DATE), span(text, "March 4, 2020", Kind.DATE)]
     out = render(text, spans, PseudonymMap(reference_date=date(2020, 3, 4))).redacted_text
-    assert "[DATE_1]" in out  # 95 years back: an offset would reveal an age over 89
-    assert "[DATE_2 (day +0)]" in out
+    assert "[DATE_1] (over 89 years before this visit)" in out  # 95 years back: an exact interval reveals age > 89
+    assert "[DATE_2] (the day of this visit)" in out
     plain = render(text, spans, PseudonymMap(date_offsets=False)).redacted_text
-    assert "day" not in plain
+    assert "(" not in plain
+
+
+def test_the_model_is_shown_an_age_not_a_date_of_birth() -> None:
+    from app.core.redact.known import seed_patient
+    from app.core.redact.pseudonyms import age_words, interval_words
+
+    encounter = PseudonymMap(reference_date=date(2026, 12, 6))
+    seed_patient(encounter, family_name="Tredgold", given_names="Oswin", mrn="447291", date_of_birth=date(1958, 3, 4))
+    text = "Born March 4, 1958; chest X-ray 11/15/2026."
+    spans = [span(text, "March 4, 1958", Kind.DATE), span(text, "11/15/2026", Kind.DATE)]
+    out = render(text, spans, encounter).redacted_text
+    assert out == "Born [DATE_1] (age 68); chest X-ray [DATE_2] (3 weeks before this visit)."
+    again = PseudonymMap.from_json(encounter.to_json())  # the stored map still knows the date of birth
+    assert render(text, spans, again).redacted_text == out
+    assert again.reidentify("[DATE_1] (age 68)") == "March 4, 1958 (age 68)"
+    assert age_words(date(1930, 1, 1), date(2026, 1, 1)) == "age over 89"
+    assert age_words(date(2026, 3, 1), date(2026, 12, 6)) == "age 9 months"
+    assert interval_words(date(2026, 12, 7), date(2026, 12, 6)) == "1 day after this visit"
+    assert interval_words(date(2020, 12, 6), date(2026, 12, 6), False) == "5 years before the first date mentioned"
 
 
 @pytest.mark.parametrize(
@@ -79,7 +98,8 @@ def test_reidentify_leaves_unknown_and_plain_words() -> None:
     encounter = PseudonymMap()
     text = "Seen 03/03/2023."
     render(text, [span(text, "03/03/2023", Kind.DATE)], encounter)
-    assert encounter.reidentify("[DATE_1 (day +0)] and [DATE_7]") == "03/03/2023 and [DATE_7]"
+    assert encounter.reidentify("[DATE_1] and [DATE_7]") == "03/03/2023 and [DATE_7]"
+    assert encounter.reidentify("[DATE_1 (day +0)]") == "03/03/2023"  # the older form, in stored answers
     assert encounter.reidentify("the patient 1 week later") == "the patient 1 week later"
 
 

@@ -40,6 +40,7 @@ def seed_patient(
         known(Kind.MRN, mrn)
     if date_of_birth is not None:
         known(Kind.DATE, date_of_birth.strftime("%B %-d, %Y"))
+        pseudonyms.date_of_birth = date_of_birth.isoformat()  # shown to the model as an age, not a date
 
 
 def near_name_mentions(

@@ -75,7 +75,10 @@ class PseudonymMap:
 
     def __init__(self, reference_date: date | None = None, date_offsets: bool = True) -> None:
         self.reference_date = reference_date
+        # Given: the visit's date. Otherwise the first date mentioned becomes the reference, and intervals say so.
+        self.reference_is_visit = reference_date is not None
         self.date_offsets = date_offsets
+        self.date_of_birth: str | None = None  # ISO; the patient's own, from the record (`known.seed_patient`)
         self.entries: dict[str, Entry] = {}
         self._by_key: dict[tuple[Kind, str], str] = {}
         self._counters: dict[str, int] = {}
@@ -170,12 +173,16 @@ class PseudonymMap:
         return self._order[first] if first < _NONE else None
 
     def rendered(self, entry: Entry) -> str:
+        """The placeholder, with what a model needs to reason about it in words it understands (Safe Harbor allows
+        ages under 90): "[DATE_1] (age 68)" for the patient's date of birth, "[DATE_2] (3 weeks before this visit)"
+        for another date, never a raw day offset that no model turns into an age."""
         if entry.kind == Kind.DATE and self.date_offsets and entry.iso_date and self.reference_date:
-            days = (date.fromisoformat(entry.iso_date) - self.reference_date).days
-            if abs(days) <= MAX_OFFSET_DAYS:
-                return f"[{entry.placeholder} (day {days:+d})]"
+            when = date.fromisoformat(entry.iso_date)
+            if entry.iso_date == self.date_of_birth:
+                return f"[{entry.placeholder}] ({age_words(when, self.reference_date)})"
+            return f"[{entry.placeholder}] ({interval_words(when, self.reference_date, self.reference_is_visit)})"
         if entry.kind == Kind.AGE:
-            return f"[{entry.placeholder} (90 or older)]"
+            return f"[{entry.placeholder}] (90 or older)"
         return f"[{entry.placeholder}]"
 
     def known_surfaces(self) -> list[tuple[Entry, str]]:
@@ -215,6 +222,8 @@ class PseudonymMap:
             {
                 "version": MAP_VERSION,
                 "reference_date": self.reference_date.isoformat() if self.reference_date else None,
+                "reference_is_visit": self.reference_is_visit,
+                "date_of_birth": self.date_of_birth,
                 "date_offsets": self.date_offsets,
                 "counters": self._counters,
                 "entries": [
@@ -240,6 +249,9 @@ class PseudonymMap:
                 raise ValueError("version")
             ref = raw.get("reference_date")
             out = cls(date.fromisoformat(ref) if ref else None, bool(raw.get("date_offsets", True)))
+            out.reference_is_visit = bool(raw.get("reference_is_visit", ref is not None))
+            dob = raw.get("date_of_birth")
+            out.date_of_birth = str(dob) if dob else None
             out._counters = {str(k): int(v) for k, v in raw.get("counters", {}).items()}
             for item in raw["entries"]:
                 entry = Entry(
@@ -316,3 +328,36 @@ class StreamingReidentifier:
         ):
             return m.start()
         return len(buf)
+
+
+def age_words(born: date, on: date) -> str:
+    """ "age 68"; "age over 89" from 90 on (Safe Harbor: ages over 89 are one group)."""
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    if years < 0:
+        return "date of birth"
+    if years > 89:
+        return "age over 89"
+    if years < 2:
+        months = (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
+        return f"age {months} month{'s' if months != 1 else ''}"
+    return f"age {years}"
+
+
+def interval_words(when: date, reference: date, reference_is_visit: bool = True) -> str:
+    """How far `when` is from the reference, in the units a clinician would say: "3 weeks before this visit"."""
+    days = (when - reference).days
+    anchor = "this visit" if reference_is_visit else "the first date mentioned"
+    if days == 0:
+        return "the day of this visit" if reference_is_visit else "the first date mentioned"
+    span = abs(days)
+    if span < 14:
+        amount = f"{span} day{'s' if span != 1 else ''}"
+    elif span < 60:
+        amount = f"{round(span / 7)} weeks"
+    elif span < 730:
+        amount = f"{round(span / 30.44)} months"
+    elif span > MAX_OFFSET_DAYS:
+        amount = "over 89 years"  # a longer interval could reveal an age over 89
+    else:
+        amount = f"{int(span / 365.25)} years"
+    return f"{amount} {'before' if days < 0 else 'after'} {anchor}"
