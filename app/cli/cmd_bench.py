@@ -12,7 +12,7 @@ from typing import Any
 from app.cli.context import CliContext
 from app.core.errors import InputError
 
-STAGES = ("asr", "redact", "llm", "tts", "store", "pipeline", "grounding", "gui")
+STAGES = ("asr", "redact", "llm", "tts", "store", "pipeline", "grounding", "summary", "server", "gui")
 # Where each stage lives: the core's stages never touch Qt; the window's responsiveness needs the window, so that
 # module is imported only when the stage is asked for (the CLI itself stays free of Qt).
 MODULES = {stage: f"app.core.bench.{stage}" for stage in STAGES} | {"gui": "app.ui.gui_bench"}

@@ -39,6 +39,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.cmd_gpu",
     "app.cli.cmd_store",
     "app.cli.cmd_check_note",
+    "app.cli.cmd_patient",
+    "app.cli.cmd_note",
     "app.cli.cmd_bench",
 )
 

@@ -28,6 +28,7 @@ from app.core.storage import (
 )
 from app.core.storage.audit import write_audit_csv, write_audit_json
 from app.core.storage.export import write_private_text
+from app.core.storage.schema import LATEST_VERSION
 
 PASSPHRASE = "correct horse battery staple"
 KDF = 4000  # test-only: far below the 64,000 floor the settings enforce
@@ -221,7 +222,7 @@ def test_transaction_groups_writes_and_rolls_back(store: Store) -> None:
 def test_check_reports_integrity_counts_and_cipher_settings(store: Store) -> None:
     store.repositories().patients.add("Check", "Me")
     report = store.check()
-    assert report.ok and report.schema_version == 2 and report.counts["patients"] == 1
+    assert report.ok and report.schema_version == LATEST_VERSION and report.counts["patients"] == 1
     assert report.cipher["kdf_iter"] == str(KDF) and report.cipher["kdf_algorithm"] == "PBKDF2_HMAC_SHA512"
     assert report.cipher["hmac_algorithm"] == "HMAC_SHA512" and report.cipher["page_size"] == "4096"
 

@@ -12,6 +12,7 @@ import pytest
 from app.core.errors import InputError, StorageError, WrongPassphrase
 from app.core.storage import MessageRole, Store
 from app.core.storage.cipher import read_salt
+from app.core.storage.schema import LATEST_VERSION
 
 PASSPHRASE = "correct horse battery staple"
 NEW_PASSPHRASE = "seven purple otters juggle 42"
@@ -37,7 +38,7 @@ def test_backup_verifies_and_restores_into_another_folder(store: Store, tmp_path
     target = tmp_path / "backups" / "monday.db"
     target.parent.mkdir()
     info = store.backup(target)
-    assert info.counts["patients"] == 1 and info.counts["messages"] == 1 and info.schema_version == 2
+    assert info.counts["patients"] == 1 and info.counts["messages"] == 1 and info.schema_version == LATEST_VERSION
     assert target.stat().st_mode & 0o777 == 0o600
     assert json.loads(Path(f"{target}.cipher.json").read_text())["files"]  # the settings travel with it
     assert not list(target.parent.glob("*.partial*"))

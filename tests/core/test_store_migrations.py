@@ -12,7 +12,7 @@ from app.core.storage.schema import LATEST_VERSION, MIGRATIONS, migrate, schema_
 
 PASSPHRASE = "correct horse battery staple"
 KDF = 4000
-TESTED_MIGRATIONS = {1, 2}
+TESTED_MIGRATIONS = {1, 2, 3}  # 3: tests/core/test_summary_store.py
 
 _V1_ROWS = [
     "INSERT INTO patients(id, family_name, given_names, date_of_birth, mrn, sex, created_at, updated_at) "
@@ -52,7 +52,7 @@ def test_migration_2_backfills_search_keys_from_version_1_data() -> None:
     migrate(db, target=1)
     for sql in _V1_ROWS:
         db.execute(sql)
-    assert migrate(db) == [2]
+    assert migrate(db, target=2) == [2]
     rows = dict(db.all("SELECT id, search_name FROM patients"))
     assert rows[1] == " lukasiewicz zoe " and rows[2] == " nomrn pat "
     assert dict(db.all("SELECT id, search_mrn FROM patients")) == {1: "mr01", 2: None}
@@ -89,7 +89,7 @@ def test_unlock_migrates_an_old_store_and_keeps_a_copy_first(tmp_path: Path) -> 
         assert [p.id for p in r.patients.search("lukasiewicz")] == [1]
         assert r.patients.find_by_mrn("MR 01") is not None
         assert any(e.action == "migrate" for e in r.audit.entries())
-    copies = [p for p in data.glob("clinic.db.before-v2-from-v1*") if not p.name.endswith(".json")]
+    copies = [p for p in data.glob(f"clinic.db.before-v{LATEST_VERSION}-from-v1*") if not p.name.endswith(".json")]
     assert len(copies) == 1 and Path(f"{copies[0]}.cipher.json").is_file()
     # The copy is the untouched version-1 file, encrypted with the same passphrase.
     from sqlcipher3 import dbapi2

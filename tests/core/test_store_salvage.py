@@ -21,6 +21,7 @@ import pytest
 from app.core.errors import InputError, StorageError, WrongPassphrase
 from app.core.storage import CheckReport, MessageRole, NoteKind, SalvageReport, Store, StoreDamaged
 from app.core.storage.salvage import PLACEHOLDER_TEXT
+from app.core.storage.schema import LATEST_VERSION
 
 PASSPHRASE = "correct horse battery staple"
 NEW_PASSPHRASE = "seven purple otters juggle 42"
@@ -309,7 +310,7 @@ def test_damaged_layout_versions_are_written_again(copy: Path, tmp_path: Path) -
     """Page 2 holds the list of applied migrations: without it a salvaged store would not open as a store."""
     flip_page(copy / "clinic.db", 2)
     result = Store(copy, kdf_iterations=KDF).salvage(tmp_path / "s.db", PASSPHRASE)
-    assert result.schema_version == 2
+    assert result.schema_version == LATEST_VERSION
     with Store.open(as_store(tmp_path / "s.db", tmp_path / "restored"), PASSPHRASE, kdf_iterations=KDF) as again:
         assert again.check().ok
 

@@ -123,6 +123,21 @@ CREATE TABLE patient_identifiers (
 CREATE INDEX patient_identifiers_search ON patient_identifiers(search_value);
 """
 
+# Version 3: the facts extracted from accepted note versions (the patient summary's raw material), one row per note
+# version with its extraction status. No foreign key on purpose: the facts are derived data that can always be
+# extracted again, and salvage must never need a stand-in note version (whose CHECKed columns it cannot invent) for
+# facts whose version was lost. The summary reaches them through note_versions, so orphans are never shown.
+_V3 = """
+CREATE TABLE note_facts (
+    note_version_id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    facts_json TEXT NOT NULL DEFAULT '[]',
+    extractor TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+"""
+
 
 # Latin letters that carry no combining mark to strip (so NFKD leaves them as they are).
 _UNDECOMPOSABLE = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"})
@@ -186,6 +201,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", lambda db: _run_script(db, _V1)),
     Migration(2, "patient search keys and other identifiers", _v2_backfill),
+    Migration(3, "facts extracted from accepted notes", lambda db: _run_script(db, _V3)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

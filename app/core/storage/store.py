@@ -47,6 +47,7 @@ from app.core.storage.connection import (
     storage_error,
 )
 from app.core.storage.export import patient_notes_text
+from app.core.storage.facts import FactRepository
 from app.core.storage.files import PartialFiles, create_private, remove_db_files
 from app.core.storage.models import BackupInfo, CheckReport, SalvageReport
 from app.core.storage.opening import (
@@ -85,6 +86,7 @@ class Repositories:
     notes: NoteRepository
     redaction_maps: RedactionMapRepository
     audit: AuditLog
+    facts: FactRepository  # facts extracted from accepted notes, for the patient summary
 
 
 class Store:
@@ -123,6 +125,7 @@ class Store:
             notes=NoteRepository(self.db, audit, clock),
             redaction_maps=RedactionMapRepository(self.db, audit, clock),
             audit=audit,
+            facts=FactRepository(self.db, audit, clock),
         )
 
     @classmethod
