@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _model_path(name: str, ctx: CliContext) -> Path:
-    from app.core.models import locate
+    from app.core.installed_models import locate
 
     path = locate(name, ctx.models_dir)
     if path.is_dir() or path.suffix.lower() != ".gguf":

@@ -32,8 +32,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _install(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.installed_models import install
     from app.core.model_sources import default_sources
-    from app.core.models import install
 
     wheelhouses = list(args.wheelhouse)
     bundled = bundled_wheelhouse()
@@ -58,8 +58,8 @@ def _install(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.installed_models import list_models
     from app.core.model_catalog import display_name
-    from app.core.models import list_models
 
     entries = list_models(ctx.models_dir)
     if args.json:
@@ -88,7 +88,7 @@ def _list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _verify(args: argparse.Namespace, ctx: CliContext) -> int:
-    from app.core.models import verify
+    from app.core.installed_models import verify
 
     results = list(verify(args.names, ctx.models_dir))
     if args.json:

@@ -18,7 +18,7 @@ from app.cli.context import CliContext
 from app.core.errors import InputError
 
 if TYPE_CHECKING:
-    from app.core.storage.models import BackupInfo, CheckReport, SalvageReport
+    from app.core.storage.records import BackupInfo, CheckReport, SalvageReport
     from app.core.storage.store import Store
 
 ACTIONS = ("init", "check", "backup", "restore", "export", "passwd", "audit", "salvage")

@@ -20,7 +20,7 @@ ROLE_WORDS: dict[str, str] = {
     "ner": "identifier detection",
     "tts": "read-aloud voice",
 }
-# A model's state (app.core.models.Status) in words.
+# A model's state (app.core.installed_models.Status) in words.
 STATUS_WORDS: dict[str, str] = {
     "installed": "installed",
     "missing": "not installed",

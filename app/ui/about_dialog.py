@@ -7,8 +7,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app import __version__
+from app.core.installed_models import list_models
 from app.core.model_catalog import STATUS_WORDS, display_name
-from app.core.models import list_models
 
 
 class AboutDialog(QDialog):

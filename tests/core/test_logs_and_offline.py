@@ -54,7 +54,7 @@ def test_core_operations_open_no_socket(monkeypatch: pytest.MonkeyPatch, models_
     monkeypatch.setattr(socket.socket, "connect", record)
     monkeypatch.setattr(socket.socket, "connect_ex", record)
     from app.core.config import load_settings
-    from app.core.models import list_models, locate, verify
+    from app.core.installed_models import list_models, locate, verify
 
     load_settings()
     list_models(models_dir)

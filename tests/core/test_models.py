@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core import models
+from app.core import installed_models as models
 from app.core.errors import Cancelled, CancelToken, ModelError
 from app.core.model_catalog import CATALOG, ModelFile, ModelSpec, Part
 from app.core.model_sources import SourceChain, Wheelhouse

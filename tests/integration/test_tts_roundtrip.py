@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.core.models import locate
+from app.core.installed_models import locate
 from app.core.tts.normalise import ClinicalNormaliser
 from app.core.tts.piper_engine import PiperSpeaker
 from app.core.tts.playback import resample

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.audio.replay import FileReplaySource
 from app.core.services.answer_saving import STOPPED_MARK
-from app.core.storage.models import NoteStatus
+from app.core.storage.records import NoteStatus
 from app.ui.application import ClinicApplication
 from app.ui.assistant.answer_panel import AnswerState
 from app.ui.patients.new_patient_dialog import NewPatient

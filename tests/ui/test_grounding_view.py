@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.llm.base import GenerationRequest
 from app.core.storage.audit import AuditAction
-from app.core.storage.models import AuditEntry
+from app.core.storage.records import AuditEntry
 from app.ui.application import ClinicApplication
 from app.ui.assistant.answer_panel import AnswerState
 from app.ui.assistant.flag_review import FlagReview

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.core.storage.models import NoteAuthor
+from app.core.storage.records import NoteAuthor
 from app.ui.assistant.answer_panel import AnswerState
 from tests.ui.support import (
     accept_shown_draft,

@@ -35,7 +35,7 @@ from pytestqt.qtbot import QtBot
 from app.core.asr.live import LiveResult
 from app.core.audio.replay import FileReplaySource
 from app.core.llm.base import GenerationRequest
-from app.core.storage.models import NoteKind
+from app.core.storage.records import NoteKind
 from app.ui.application import ClinicApplication
 from app.ui.assistant.answer_panel import AnswerState
 from app.ui.encounter.dictation_controller import finished_note

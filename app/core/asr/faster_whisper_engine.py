@@ -191,7 +191,7 @@ def _convert(raw: Any) -> Segment:
 
 def load_transcriber(asr: AsrSettings, models_dir: Path, model: str | None = None) -> FasterWhisperTranscriber:
     """Load the model named in the settings (or `model`): a catalog name or a CTranslate2 directory."""
-    from app.core.models import locate
+    from app.core.installed_models import locate
 
     name = model or asr.model
     path = locate(name, models_dir)

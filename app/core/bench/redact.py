@@ -66,7 +66,7 @@ def _dev_texts(quick: bool) -> list[str]:
 
 
 def run(request: BenchRequest) -> dict[str, Any]:
-    from app.core.models import locate
+    from app.core.installed_models import locate
     from app.core.redact.engine import SpacyRedactor
     from app.core.redact.ner import MODEL_NAME, load_spacy_ner
 

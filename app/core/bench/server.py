@@ -42,10 +42,10 @@ import httpx
 from app.core.bench.common import BenchRequest
 from app.core.config import Settings
 from app.core.errors import AppError, InputError
+from app.core.installed_models import locate
 from app.core.llm.base import Completion
 from app.core.llm.drafting import draft
 from app.core.llm.openai_server import ServerLlm, ServerStatus
-from app.core.models import locate
 from app.core.paths import install_root
 
 log = logging.getLogger(__name__)

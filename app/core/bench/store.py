@@ -27,8 +27,8 @@ from app.core.storage.audit import AuditLog
 from app.core.storage.cipher import CipherParams, derive_key, passphrase_bytes, read_salt
 from app.core.storage.clinical import MessageRepository
 from app.core.storage.connection import Database, configure_for_writing, load_sqlcipher
-from app.core.storage.models import MessageRole
 from app.core.storage.patients import EncounterRepository, PatientRepository
+from app.core.storage.records import MessageRole
 from app.core.storage.schema import migrate
 from app.core.storage.store import Store
 

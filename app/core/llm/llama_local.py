@@ -140,7 +140,7 @@ class LocalLlm:
             return 0.0
         start = time.perf_counter()
         emit = sink or (lambda _p: None)
-        from app.core.models import locate
+        from app.core.installed_models import locate
 
         emit(LoadProgress("locate", 0.0, f"Finding the model '{self.model_name}'"))
         path = locate(self._model_ref, self._models_dir)

@@ -130,7 +130,7 @@ class SpacyRedactor:
 
     @classmethod
     def load(cls, models_dir: Path, lexicon: Lexicon, min_confidence: float = 0.3) -> SpacyRedactor:
-        from app.core.models import locate
+        from app.core.installed_models import locate
 
         started = time.perf_counter()
         ner = load_spacy_ner(locate(MODEL_NAME, models_dir))

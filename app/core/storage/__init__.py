@@ -8,7 +8,10 @@ Importing this package does not load SQLCipher; unlocking or creating a store do
 from app.core.storage.audit import AuditAction, AuditLog
 from app.core.storage.connection import StoreLocked
 from app.core.storage.export import PLAINTEXT_WARNING
-from app.core.storage.models import (
+from app.core.storage.opening import StoreDamaged
+from app.core.storage.passphrase import PassphraseCheck, WeakPassphrase, check_passphrase
+from app.core.storage.patients import RecordNotFound
+from app.core.storage.records import (
     AuditEntry,
     BackupInfo,
     CheckReport,
@@ -31,9 +34,6 @@ from app.core.storage.models import (
     TableDamage,
     Transcript,
 )
-from app.core.storage.opening import StoreDamaged
-from app.core.storage.passphrase import PassphraseCheck, WeakPassphrase, check_passphrase
-from app.core.storage.patients import RecordNotFound
 from app.core.storage.store import DB_FILE_NAME, Repositories, Store
 from app.core.storage.worker import IdleTimer, StoreWorker
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TextIO
 
 from app.core.storage.connection import Database
-from app.core.storage.models import AuditEntry
+from app.core.storage.records import AuditEntry
 from app.core.storage.schema import from_db_time, to_db_time, utc_now
 
 

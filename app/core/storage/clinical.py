@@ -11,7 +11,8 @@ from typing import Any
 from app.core.errors import InputError
 from app.core.storage.audit import AuditAction, AuditLog
 from app.core.storage.connection import Database
-from app.core.storage.models import (
+from app.core.storage.patients import RecordNotFound
+from app.core.storage.records import (
     Message,
     MessageRole,
     MessageTimings,
@@ -23,7 +24,6 @@ from app.core.storage.models import (
     RedactionMap,
     Transcript,
 )
-from app.core.storage.patients import RecordNotFound
 from app.core.storage.schema import from_db_time, to_db_time, utc_now
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from app.core.errors import StorageError
 from app.core.storage.clinical import NoteRepository
-from app.core.storage.models import Note, NoteStatus
 from app.core.storage.patients import EncounterRepository, PatientRepository
+from app.core.storage.records import Note, NoteStatus
 
 PLAINTEXT_WARNING = (
     "The exported file is NOT encrypted: it holds the patient's identity and notes in plain text. Store it only "

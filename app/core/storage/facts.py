@@ -19,8 +19,8 @@ from typing import Any
 from app.core.errors import InputError
 from app.core.storage.audit import AuditAction, AuditLog
 from app.core.storage.connection import Database
-from app.core.storage.models import NoteKind, NoteStatus
 from app.core.storage.patients import RecordNotFound
+from app.core.storage.records import NoteKind, NoteStatus
 from app.core.storage.schema import from_db_time, to_db_time, utc_now
 
 

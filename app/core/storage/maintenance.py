@@ -31,7 +31,6 @@ from app.core.storage.cipher import (
 )
 from app.core.storage.connection import Database, load_sqlcipher, storage_error
 from app.core.storage.files import copy_private, create_private, remove_db_files
-from app.core.storage.models import BackupInfo
 from app.core.storage.opening import (
     close_quietly,
     damaged,
@@ -41,6 +40,7 @@ from app.core.storage.opening import (
     verify_contents,
 )
 from app.core.storage.passphrase import require_strong
+from app.core.storage.records import BackupInfo
 from app.core.storage.schema import ensure_not_newer, schema_version
 from app.core.storage.store import COUNTED_TABLES, Store
 

@@ -10,7 +10,7 @@ from typing import Any
 from app.core.errors import InputError, StorageError
 from app.core.storage.audit import AuditAction, AuditLog
 from app.core.storage.connection import Database
-from app.core.storage.models import Encounter, EncounterOverview, EncounterStatus, Patient, PatientSummary
+from app.core.storage.records import Encounter, EncounterOverview, EncounterStatus, Patient, PatientSummary
 from app.core.storage.schema import (
     from_db_date,
     from_db_time,

@@ -51,9 +51,9 @@ from app.core.storage.cipher import (
     wipe,
 )
 from app.core.storage.connection import Database, load_sqlcipher, open_encrypted, storage_error
-from app.core.storage.models import DamageReport, SalvageReport, TableDamage
 from app.core.storage.opening import OpenedFile, close_quietly, damaged_pages, verify_contents
 from app.core.storage.passphrase import require_strong
+from app.core.storage.records import DamageReport, SalvageReport, TableDamage
 from app.core.storage.schema import MIGRATIONS, migrate, schema_version, search_key, to_db_time
 
 if TYPE_CHECKING:

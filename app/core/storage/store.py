@@ -49,7 +49,6 @@ from app.core.storage.connection import (
 from app.core.storage.export import patient_notes_text
 from app.core.storage.facts import FactRepository
 from app.core.storage.files import PartialFiles, create_private, remove_db_files
-from app.core.storage.models import BackupInfo, CheckReport, SalvageReport
 from app.core.storage.opening import (
     OpenedFile,
     StoreDamaged,
@@ -62,6 +61,7 @@ from app.core.storage.opening import (
 )
 from app.core.storage.passphrase import UnlockThrottle, require_strong
 from app.core.storage.patients import EncounterRepository, PatientRepository
+from app.core.storage.records import BackupInfo, CheckReport, SalvageReport
 from app.core.storage.schema import LATEST_VERSION, ensure_not_newer, migrate, schema_version, utc_now
 
 log = logging.getLogger(__name__)

@@ -57,8 +57,8 @@ def resolve_voice(name: str, models_dir: Path) -> VoiceInfo:
     if path.suffix == ".onnx" and path.is_file():
         return _usable(describe_voice(path))
     bare = name.removeprefix(CATALOG_PREFIX)
+    from app.core.installed_models import locate
     from app.core.model_catalog import CATALOG
-    from app.core.models import locate
 
     catalog_name = CATALOG_PREFIX + bare
     if catalog_name in CATALOG:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.core.llm.chat import ChatTurn
 from app.core.services.answer_saving import STOPPED_MARK
-from app.core.storage.models import Message, MessageRole, Note
+from app.core.storage.records import Message, MessageRole, Note
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.assistant.chat_panel import ChatPanel
 from app.ui.assistant.llm_jobs import Answer, AskedQuestion, answer_job

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.core.errors import AppError
-from app.core.storage.models import Note, NoteAuthor, NoteKind
+from app.core.storage.records import Note, NoteAuthor, NoteKind
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter

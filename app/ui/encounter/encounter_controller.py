@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core.storage.models import Encounter, Message, Note, Patient, Transcript
+from app.core.storage.records import Encounter, Message, Note, Patient, Transcript
 from app.ui.assistant.drafts_controller import DraftsController
 from app.ui.encounter.dictation_controller import DictationController
 from app.ui.encounter.encounter_view import EncounterView

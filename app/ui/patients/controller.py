@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.storage.models import Encounter, Patient, PatientSummary
+from app.core.storage.records import Encounter, Patient, PatientSummary
 from app.ui.encounter.reason_dialog import ReasonDialog
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter

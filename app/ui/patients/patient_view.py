@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.storage.models import EncounterOverview, PatientSummary
+from app.core.storage.records import EncounterOverview, PatientSummary
 from app.ui.encounter.reason_dialog import reason_label
 
 ENCOUNTER_ID_ROLE = Qt.ItemDataRole.UserRole + 1

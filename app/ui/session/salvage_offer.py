@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from app.core.storage.models import SalvageReport
 from app.core.storage.opening import StoreDamaged
+from app.core.storage.records import SalvageReport
 
 
 def _label(name: str, text: str = "") -> QLabel:

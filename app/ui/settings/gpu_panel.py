@@ -67,7 +67,7 @@ def _machine(settings: Settings, _token: JobToken) -> GpuProbe:
 
 def _plan(settings: Settings, models_dir: Path, _token: JobToken) -> str:
     from app.core.gpu.plan import plan_for_model
-    from app.core.models import locate
+    from app.core.installed_models import locate
 
     if settings.llm.backend == "server":
         return "The language model runs on the clinic server: nothing to plan on this computer."
@@ -77,7 +77,7 @@ def _plan(settings: Settings, models_dir: Path, _token: JobToken) -> str:
 def _benchmark(settings: Settings, models_dir: Path, token: JobToken) -> str:
     """llama-bench's measurements (prompt and generation speed per split mode) with these settings."""
     from app.core.gpu.bench import run_bench
-    from app.core.models import locate
+    from app.core.installed_models import locate
 
     if settings.llm.backend == "server":
         return "The language model runs on the clinic server: benchmark it there."

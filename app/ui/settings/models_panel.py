@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.installed_models import InstallProgress, ModelEntry, VerifyResult
 from app.core.model_catalog import STATUS_WORDS, display_name
-from app.core.models import InstallProgress, ModelEntry, VerifyResult
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.job_progress import JobProgress
@@ -29,8 +29,8 @@ from app.ui.workers import Job, JobToken
 
 
 def _install(models_dir: Path, token: JobToken) -> Iterator[InstallProgress]:
+    from app.core.installed_models import install
     from app.core.model_sources import default_sources
-    from app.core.models import install
     from app.core.paths import bundled_wheelhouse
 
     bundled = bundled_wheelhouse()
@@ -38,7 +38,7 @@ def _install(models_dir: Path, token: JobToken) -> Iterator[InstallProgress]:
 
 
 def _verify(models_dir: Path, token: JobToken) -> Iterator[VerifyResult]:
-    from app.core.models import verify
+    from app.core.installed_models import verify
 
     return verify([], models_dir, token)
 
@@ -85,7 +85,7 @@ class ModelsPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> Job:
-        from app.core.models import list_models
+        from app.core.installed_models import list_models
 
         models_dir = self.hub.models_dir
         self.where.setText(f"Models folder: {models_dir}")

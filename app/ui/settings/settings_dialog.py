@@ -40,7 +40,7 @@ from app.ui.settings.section_page import Machine, SectionPage
 
 if TYPE_CHECKING:
     from app.core.gpu.probe import GpuProbe
-    from app.core.models import ModelEntry
+    from app.core.installed_models import ModelEntry
 
 log = logging.getLogger(__name__)
 
