@@ -8,22 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from app.core.errors import ConfigError
 from app.core.paths import resource
+from app.core.word_lists import read_word_list
 
 
 def _lines(name: str) -> list[str]:
-    path: Path = resource("grounding", name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"The grounding word list {name} cannot be read ({exc.strerror})",
-            "Reinstall the app: resources/grounding/ is part of it",
-        ) from None
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return read_word_list(resource("grounding", name))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from app.core.errors import ConfigError
 from app.core.paths import resource
 from app.core.redact.base import Kind
+from app.core.word_lists import read_word_list
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 POSSESSIVE_RE = re.compile(r"['’]s?$", re.IGNORECASE)
@@ -220,14 +220,7 @@ class PhraseMatcher:
 
 def read_list(path: Path) -> list[str]:
     """Non-empty, non-comment lines of a shipped list."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"The redaction list {path.name} cannot be read ({exc.strerror})",
-            "Reinstall the app: its resources folder is incomplete",
-        ) from None
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return read_word_list(path)
 
 
 def parse_deny(entry: str) -> tuple[Kind, str]:

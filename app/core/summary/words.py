@@ -8,18 +8,11 @@ from functools import lru_cache
 
 from app.core.errors import ConfigError
 from app.core.paths import resource
+from app.core.word_lists import read_word_list
 
 
 def _lines(name: str) -> list[str]:
-    path = resource("summary", name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"The summary word list {name} cannot be read ({exc.strerror})",
-            "Reinstall the app: resources/summary/ is part of it",
-        ) from None
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return read_word_list(resource("summary", name))
 
 
 @dataclass(frozen=True)
