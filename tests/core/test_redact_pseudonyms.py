@@ -81,7 +81,11 @@ def test_the_model_is_shown_an_age_not_a_date_of_birth() -> None:
     assert age_words(date(1930, 1, 1), date(2026, 1, 1)) == "age over 89"
     assert age_words(date(2026, 3, 1), date(2026, 12, 6)) == "age 9 months"
     assert interval_words(date(2026, 12, 7), date(2026, 12, 6)) == "1 day after this visit"
-    assert interval_words(date(2020, 12, 6), date(2026, 12, 6), False) == "5 years before the first date mentioned"
+    assert interval_words(date(2020, 12, 6), date(2026, 12, 6), "[DATE_1]") == "6 years before [DATE_1]"
+    without_visit = PseudonymMap()
+    text2 = "Seen 03/03/2023, again 03/17/2023."
+    two = [span(text2, "03/03/2023", Kind.DATE), span(text2, "03/17/2023", Kind.DATE)]
+    assert render(text2, two, without_visit).redacted_text == "Seen [DATE_1], again [DATE_2] (2 weeks after [DATE_1])."
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,7 @@ class PseudonymMap:
         self.reference_is_visit = reference_date is not None
         self.date_offsets = date_offsets
         self.date_of_birth: str | None = None  # ISO; the patient's own, from the record (`known.seed_patient`)
+        self.reference_placeholder: str | None = None  # the date that became the reference, when no visit was given
         self.entries: dict[str, Entry] = {}
         self._by_key: dict[tuple[Kind, str], str] = {}
         self._counters: dict[str, int] = {}
@@ -144,6 +145,7 @@ class PseudonymMap:
         self._by_key[(span.kind, key)] = placeholder
         if iso and self.reference_date is None:
             self.reference_date = date.fromisoformat(iso)
+            self.reference_placeholder = placeholder  # later dates are said relative to this one
         return entry
 
     def alias(self, placeholder: str, span: Span) -> None:
@@ -180,7 +182,11 @@ class PseudonymMap:
             when = date.fromisoformat(entry.iso_date)
             if entry.iso_date == self.date_of_birth:
                 return f"[{entry.placeholder}] ({age_words(when, self.reference_date)})"
-            return f"[{entry.placeholder}] ({interval_words(when, self.reference_date, self.reference_is_visit)})"
+            if self.reference_is_visit:
+                return f"[{entry.placeholder}] ({interval_words(when, self.reference_date)})"
+            if when != self.reference_date and self.reference_placeholder:
+                anchor = f"[{self.reference_placeholder}]"
+                return f"[{entry.placeholder}] ({interval_words(when, self.reference_date, anchor)})"
         if entry.kind == Kind.AGE:
             return f"[{entry.placeholder}] (90 or older)"
         return f"[{entry.placeholder}]"
@@ -224,6 +230,7 @@ class PseudonymMap:
                 "reference_date": self.reference_date.isoformat() if self.reference_date else None,
                 "reference_is_visit": self.reference_is_visit,
                 "date_of_birth": self.date_of_birth,
+                "reference_placeholder": self.reference_placeholder,
                 "date_offsets": self.date_offsets,
                 "counters": self._counters,
                 "entries": [
@@ -250,6 +257,8 @@ class PseudonymMap:
             ref = raw.get("reference_date")
             out = cls(date.fromisoformat(ref) if ref else None, bool(raw.get("date_offsets", True)))
             out.reference_is_visit = bool(raw.get("reference_is_visit", ref is not None))
+            anchor = raw.get("reference_placeholder")
+            out.reference_placeholder = str(anchor) if anchor else None
             dob = raw.get("date_of_birth")
             out.date_of_birth = str(dob) if dob else None
             out._counters = {str(k): int(v) for k, v in raw.get("counters", {}).items()}
@@ -343,12 +352,12 @@ def age_words(born: date, on: date) -> str:
     return f"age {years}"
 
 
-def interval_words(when: date, reference: date, reference_is_visit: bool = True) -> str:
-    """How far `when` is from the reference, in the units a clinician would say: "3 weeks before this visit"."""
+def interval_words(when: date, reference: date, anchor: str = "this visit") -> str:
+    """How far `when` is from the reference, in the units a clinician would say: "3 weeks before this visit", or
+    "2 weeks after [DATE_1]" when the reference is another date of the text (no visit date was given)."""
     days = (when - reference).days
-    anchor = "this visit" if reference_is_visit else "the first date mentioned"
     if days == 0:
-        return "the day of this visit" if reference_is_visit else "the first date mentioned"
+        return f"the day of {anchor}" if anchor == "this visit" else f"the same day as {anchor}"
     span = abs(days)
     if span < 14:
         amount = f"{span} day{'s' if span != 1 else ''}"
@@ -359,5 +368,7 @@ def interval_words(when: date, reference: date, reference_is_visit: bool = True)
     elif span > MAX_OFFSET_DAYS:
         amount = "over 89 years"  # a longer interval could reveal an age over 89
     else:
-        amount = f"{int(span / 365.25)} years"
+        early, late = sorted((when, reference))
+        years = late.year - early.year - ((late.month, late.day) < (early.month, early.day))  # whole calendar years
+        amount = f"{years} years"
     return f"{amount} {'before' if days < 0 else 'after'} {anchor}"
