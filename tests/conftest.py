@@ -18,7 +18,7 @@ enforce_offline()
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("CLINIC_TEST_MODELS_DIR", REPO / "models"))
 # Third-party fixtures copied from the development data with their licences (tests/data/README.md): the suite
-# passes from the repository alone, with no ../shared beside it.
+# passes from the repository alone, without the development data folder beside it.
 FIXTURE_DATA = REPO / "tests" / "data"
 
 _LOOPBACK = ("127.", "::1", "localhost")

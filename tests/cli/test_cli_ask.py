@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.cli.main import main
-from app.core.errors import CancelToken
-from app.core.llm.base import ChatMessage, Completion, GenerationRequest, LoadProgress, Timings, TokenStream
+from tests.support.echo_model import EchoingModel
 from tests.support.tiny_gguf import write_tiny_gguf
 
 pytest.importorskip("llama_cpp")
@@ -84,39 +82,6 @@ def test_empty_question_and_unknown_model_are_one_line_errors(capsys: pytest.Cap
     assert main(["ask", "Why?", "--model", "no-such-model"]) == 2
     err = capsys.readouterr().err
     assert "error: No model named 'no-such-model'" in err and "Traceback" not in err
-
-
-class EchoingModel:
-    """Answers with the placeholders it was sent, split over tokens, so re-identification can be seen."""
-
-    backend = "local"
-    model_name = "echo"
-    context_window = 4096
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.seen: list[str] = []
-
-    def load(self, cancel: CancelToken | None = None) -> Iterator[LoadProgress]:
-        yield LoadProgress("ready", 1.0, "ready", done=True)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        return sum(len(m.content.split()) for m in messages)
-
-    def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> TokenStream:
-        self.seen.append(request.messages[-1].content)
-        pieces = [self.answer[i : i + 3] for i in range(0, len(self.answer), 3)]  # cut placeholders apart
-        done = Completion(self.answer, "echo", "local", "stop", Timings(first_token_s=0.01, total_s=0.02))
-        return TokenStream(iter(pieces), lambda: done)
-
-    def complete(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Completion:
-        return self.stream(request, cancel).collect()
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.mark.parametrize("as_json", [False, True])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.cli.main import main
-from tests.cli.test_cli_ask import EchoingModel
+from tests.support.echo_model import EchoingModel
 
 REPO = Path(__file__).resolve().parents[2]
 ANSWER = "Amoxicillin 250 mg three times daily for 5 days. Smoking cessation advice was given."

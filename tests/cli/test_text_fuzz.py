@@ -15,14 +15,13 @@ import os
 import random
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.cli.main import main
-from app.core.errors import CancelToken
-from app.core.llm.base import ChatMessage, Completion, GenerationRequest, LoadProgress, Timings, TokenStream
+from tests.support.echo_model import EchoingModel
 
 _RANDOM = random.Random(18)
 
@@ -210,36 +209,9 @@ def test_a_record_the_engine_fails_on_is_skipped_alone(
     assert f"{path} line 4: could not be redacted (ValueError); skipped" in err
 
 
-class EchoModel:
+def EchoModel() -> EchoingModel:
     """Answers with exactly what it was sent: shows what the model saw and that the answer prints cleanly."""
-
-    backend = "local"
-    model_name = "echo"
-    context_window = 8192
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def load(self, cancel: CancelToken | None = None) -> Iterator[LoadProgress]:
-        yield LoadProgress("ready", 1.0, "ready", done=True)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        return sum(len(m.content.split()) for m in messages)
-
-    def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> TokenStream:
-        sent = request.messages[-1].content
-        self.seen.append(sent)
-        done = Completion(sent, "echo", "local", "stop", Timings(first_token_s=0.01, total_s=0.02))
-        return TokenStream(iter([sent[i : i + 5] for i in range(0, len(sent), 5)]), lambda: done)
-
-    def complete(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Completion:
-        return self.stream(request, cancel).collect()
-
-    def close(self) -> None:
-        pass
+    return EchoingModel(piece=5, context_window=8192)
 
 
 ASK_CASES = [c for c in NASTY if c[0] != "random-bytes"]
