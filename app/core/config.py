@@ -152,6 +152,10 @@ class LlmSettings(Section):
         1.1, ge=1.0, le=2.0, description="Discourage repeating recent words (1.0 = off); small models loop without it."
     )
     seed: int = Field(-1, ge=-1, le=2**31 - 1, description="Random seed (-1 = random each time).")
+    prior_context: bool = Field(
+        True,
+        description="When drafting, give the model the redacted summary of the patient's earlier accepted notes.",
+    )
     idle_unload_s: int = Field(
         600, ge=0, le=86400, description="Unload the model after this many idle seconds to free VRAM (0 = never)."
     )
@@ -228,6 +232,8 @@ class StorageSettings(Section):
 
 
 class UiSettings(Section):
+    clinic_name: str = Field("", max_length=200, description="Clinic name printed at the top of notes and letters.")
+    doctor_name: str = Field("", max_length=200, description="Doctor's name printed at the top of notes and letters.")
     theme: Literal["system", "light", "dark"] = Field("system", description="Colour palette.")
     font_scale: float = Field(1.0, ge=0.75, le=2.0, description="Text size relative to the system's.")
     confirm_on_close_with_draft: bool = Field(True, description="Ask before closing with an unaccepted draft.")

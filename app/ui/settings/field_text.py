@@ -244,6 +244,11 @@ FIELDS: dict[str, Shown] = {
         advanced=True,
         needs="server",
     ),
+    "llm.prior_context": Shown(
+        "Remind the model of earlier notes",
+        help="When drafting, the model also reads the summary of this patient's earlier accepted notes (with "
+             "identifiers hidden), so it can say what changed.",
+    ),
     "llm.temperature": Shown(
         "Creativity (temperature)",
         help="Low keeps drafts factual and the same each time; higher varies the wording.",
@@ -410,6 +415,8 @@ FIELDS: dict[str, Shown] = {
         advanced=True,
     ),
     # ui
+    "ui.clinic_name": Shown("Name of the clinic", help="Printed at the top of every printed or PDF note and letter."),
+    "ui.doctor_name": Shown("Doctor's name", help="Printed at the top of every printed or PDF note and letter."),
     "ui.theme": Shown(
         "Colours",
         help="Light or dark colours.",
