@@ -31,6 +31,7 @@ Notice = Callable[[str], None]
 class FittedInput:
     text: str
     condensed_parts: int  # 0 = the original text, unchanged
+    prior: str = ""  # the earlier notes' summary it is drafted with ("" when none, or left out to fit)
 
 
 def _too_long(prompt_tokens: int, room: int) -> ContextTooLong:
@@ -109,10 +110,13 @@ def fit_input(
     sampling: Sampling,
     cancel: CancelToken | None = None,
     notice: Notice | None = None,
+    prior: str = "",
 ) -> FittedInput:
-    """The input to draft from: `text` itself if it fits, else its condensed facts (see the module notes)."""
-    prompt_tokens = llm.count_prompt_tokens(task_messages(task, text))  # first: it loads a local model, which
-    room = llm.context_window - sampling.max_tokens  # fixes the real window (the GPU planner may lower it)
+    """The input to draft from: `text` itself if it fits, else its condensed facts (see the module notes). `prior`
+    (the earlier notes' summary) is background: it is left out, with a notice, before the consultation is
+    condensed."""
+    prompt_tokens = llm.count_prompt_tokens(task_messages(task, text, prior=prior))  # first: it loads a local
+    room = llm.context_window - sampling.max_tokens  # model, which fixes the real window (the GPU planner may lower it)
     if room < MIN_PART_TOKENS:
         raise ContextTooLong(
             f"The answer length ({sampling.max_tokens} tokens) leaves no room for the text in the model's "
@@ -120,7 +124,11 @@ def fit_input(
             "Lower the answer length (llm.max_tokens) or raise the context window (gpu.n_ctx)",
         )
     if prompt_tokens <= room:
-        return FittedInput(text, 0)
+        return FittedInput(text, 0, prior)
+    if prior:
+        if notice is not None:
+            notice("The summary of earlier notes was left out: the consultation needs all of the model's context")
+        return fit_input(llm, task, text, sampling, cancel, notice)
     if task not in CONDENSABLE:
         raise _too_long(prompt_tokens, room)
     # The map step answers with facts: give it a quarter of the window, and each part what is left.

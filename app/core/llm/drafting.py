@@ -42,6 +42,7 @@ def draft_stream(
     *,
     cancel: CancelToken | None = None,
     notice: Notice | None = None,
+    prior: str = "",
 ) -> Iterator[str | Draft]:
     """Run `task` on `text`, yielding the answer's pieces as they stream (raw JSON for structured tasks), then the
     finished `Draft` as the last item. The generator form lets a pipeline interleave display and speech."""
@@ -49,9 +50,9 @@ def draft_stream(
         raise InputError("There is no text to send to the model", "Type or dictate something first")
     started = time.perf_counter()
     sampling = Sampling.from_settings(settings)
-    fitted = fit_input(llm, task, text, sampling, cancel, notice)
+    fitted = fit_input(llm, task, text, sampling, cancel, notice, prior)
     request = GenerationRequest(
-        task_messages(task, fitted.text, fitted.condensed_parts),
+        task_messages(task, fitted.text, fitted.condensed_parts, fitted.prior),
         sampling,
         json_schema=note_schema(task),
         schema_name=f"{task}_note",

@@ -221,24 +221,27 @@ class LocalLlm:
         return self._worker.call(job)
 
     # -- warming the prompt cache --------------------------------------------------------------------------------
-    def warm(self, task: Task, cancel: CancelToken | None = None, consultation: str = "") -> Future[int]:
+    def warm(
+        self, task: Task, cancel: CancelToken | None = None, consultation: str = "", prior: str = ""
+    ) -> Future[int]:
         """Evaluate `task`'s prompt up to where the consultation ends, on the model's thread, in the background:
         the system prompt and instructions, then `consultation` (redacted text dictated so far; empty for the
         instructions alone). The next prompt that starts the same way (llama.cpp reuses the longest common prefix
         of its cache) only evaluates what follows, so after the doctor's last word only the last utterance and the
         answer's header are left to read. Text that changed (an edit, the doctor's review) is re-read from its first
-        changed token. Redacted text only, and it never leaves the process. Returns the number of tokens evaluated
+        changed token. `prior` is the earlier notes' block the draft starts with (prompts.prior_block). Redacted
+        text only, and it never leaves the process. Returns the number of tokens evaluated
         (0 when they were cached already or the model has no chat template)."""
-        return self._worker.submit(lambda: self._warm(task, consultation, cancel or CancelToken()))
+        return self._worker.submit(lambda: self._warm(task, consultation, prior, cancel or CancelToken()))
 
-    def _warm(self, task: Task, consultation: str, cancel: CancelToken) -> int:
+    def _warm(self, task: Task, consultation: str, prior: str, cancel: CancelToken) -> int:
         from app.core.llm.prompts import INPUT_MARK, instructions_before_input
 
         self._ensure_loaded(cancel, None)
         llama, formatter = self._slot.llama, self._slot.formatter
         if formatter is None:
             return 0
-        result = formatter(messages=[m.as_dict() for m in instructions_before_input(task)])
+        result = formatter(messages=[m.as_dict() for m in instructions_before_input(task, prior)])
         prefix = result.prompt.split(INPUT_MARK, 1)[0] + consultation
         tokens = llama.tokenize(prefix.encode("utf-8"), add_bos=not result.added_special, special=True)
         # The last tokens may merge with the characters that follow them (the next utterance, the end of the

@@ -32,11 +32,19 @@ def _fill(name: str, **values: object) -> str:
     return Template(load_prompt(name)).safe_substitute({k: str(v) for k, v in values.items()})
 
 
-def task_messages(task: Task, text: str, condensed_parts: int = 0) -> tuple[ChatMessage, ...]:
-    """System prompt + the task's instruction wrapped around `text` (already condensed when `condensed_parts`)."""
+def prior_block(summary: str) -> str:
+    """The background a note is drafted with: the redacted summary of the patient's earlier accepted notes, placed
+    before the consultation ("" when there is none)."""
+    return _fill("prior_summary", summary=summary.strip()) + "\n\n" if summary.strip() else ""
+
+
+def task_messages(task: Task, text: str, condensed_parts: int = 0, prior: str = "") -> tuple[ChatMessage, ...]:
+    """System prompt + the task's instruction wrapped around `text` (already condensed when `condensed_parts`).
+    `prior` (from `prior_block`) comes before the consultation: within one encounter it is a stable prefix, so a
+    local model reads it once, ahead of the dictation."""
     if condensed_parts:
         text = _fill("condensed_input", parts=condensed_parts, text=text)
-    return (ChatMessage("system", load_prompt("system")), ChatMessage("user", _fill(task, text=text)))
+    return (ChatMessage("system", load_prompt("system")), ChatMessage("user", _fill(task, text=text, prior=prior)))
 
 
 def condense_messages(text: str, part: int, parts: int) -> tuple[ChatMessage, ...]:
@@ -51,7 +59,8 @@ def condense_messages(text: str, part: int, parts: int) -> tuple[ChatMessage, ..
 INPUT_MARK = "\u2063CLINIC-ASSISTANT-INPUT\u2063"
 
 
-def instructions_before_input(task: Task) -> tuple[ChatMessage, ...]:
+def instructions_before_input(task: Task, prior: str = "") -> tuple[ChatMessage, ...]:
     """The task's messages with `INPUT_MARK` where the input goes: the system prompt and instructions before the mark
-    are the same for every consultation (no patient text), so a local model can evaluate them ahead of time."""
-    return task_messages(task, INPUT_MARK)
+    are the same for every consultation (no patient text but the redacted `prior`), so a local model can evaluate
+    them ahead of time."""
+    return task_messages(task, INPUT_MARK, prior=prior)

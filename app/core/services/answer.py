@@ -26,7 +26,8 @@ class AnswerStream:
     """Iterate for the display pieces; afterwards `result` holds (the model's draft, its re-identified text).
 
     `question`: a chat question (redacted) about `redacted_text`, asked after `history`; otherwise `task` runs on
-    `redacted_text`. `notices` collects what the doctor should be told (input condensed, turns left out)."""
+    `redacted_text`, with `prior` (a `prompts.prior_block`) as background. `notices` collects what the doctor
+    should be told (input condensed, turns left out)."""
 
     def __init__(
         self,
@@ -39,6 +40,7 @@ class AnswerStream:
         *,
         question: str | None = None,
         history: Sequence[ChatTurn] = (),
+        prior: str = "",
     ) -> None:
         self._llm = llm
         self.task: Task = "question" if question is not None else task
@@ -48,6 +50,7 @@ class AnswerStream:
         self._cancel = cancel
         self._question = question
         self._history = tuple(history)
+        self._prior = prior
         self.notices: list[str] = []
         self.raw: list[str] = []  # what the model wrote so far, placeholders and all
         self.shown: list[str] = []  # what the doctor has been shown so far
@@ -84,7 +87,8 @@ class AnswerStream:
     def _pieces(self) -> Iterator[str | Draft]:
         if self._question is None:
             yield from draft_stream(
-                self._llm, self.task, self._text, self._settings, cancel=self._cancel, notice=self.notices.append
+                self._llm, self.task, self._text, self._settings, cancel=self._cancel, notice=self.notices.append,
+                prior=self._prior,
             )
             return
         started = time.perf_counter()

@@ -33,7 +33,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, Cancelled, CancelToken
 from app.core.llm.base import LanguageModel
 from app.core.llm.chat import ChatTurn
-from app.core.llm.prompts import Task
+from app.core.llm.prompts import CONDENSABLE, Task
 from app.core.redact.base import RedactionResult, Redactor
 from app.core.redact.pseudonyms import PseudonymMap
 from app.core.services.answer import AnswerStream
@@ -58,6 +58,7 @@ from app.core.services.events import (
     TranscriptUpdate,
 )
 from app.core.services.prereading import Prereader, prereading_model
+from app.core.services.prior_context import prior_context
 from app.core.services.speech_feed import SpeechFeed, write_speech
 from app.core.storage import MessageRole, Repositories, StoreWorker
 from app.core.tts.base import AudioChunk, Speaker
@@ -170,12 +171,13 @@ class ConsultationPipeline:
                 if created is not None:
                     encounter_id = created.id
                     yield Saved("encounter", created.id)
+            prior = yield from self.prior(encounter_id, request.task, request.reference_date)
             result = yield from self.transcribe(
                 source, encounter_id, cancel, preread=request.task if request.preread else None,
-                reference_date=request.reference_date,
+                reference_date=request.reference_date, prior=prior,
             )
             stage = "redact"
-            yield from self._redact_and_answer(result.text, request, encounter_id, cancel)
+            yield from self._redact_and_answer(result.text, request, encounter_id, cancel, prior)
         except AppError as exc:
             yield self._failed(stage, exc)
 
@@ -187,15 +189,18 @@ class ConsultationPipeline:
         yield from self._redact_and_answer(text, request, request.encounter_id, cancel or CancelToken())
 
     def _redact_and_answer(
-        self, text: str, request: ConsultationRequest, encounter_id: int | None, cancel: CancelToken
+        self, text: str, request: ConsultationRequest, encounter_id: int | None, cancel: CancelToken,
+        prior: str | None = None,
     ) -> Iterator[Event]:
         stage = "redact"
         try:
+            if prior is None:
+                prior = yield from self.prior(encounter_id, request.task, request.reference_date)
             redacted = yield from self.redact(text, encounter_id, request.review, request.reference_date)
             stage = "draft"
             yield from self.answer(
                 redacted.result.redacted_text, redacted.pseudonyms, request.task, encounter_id, cancel,
-                speak=request.speak,
+                speak=request.speak, prior=prior,
             )
         except AppError as exc:
             yield self._failed(stage, exc)
@@ -220,13 +225,14 @@ class ConsultationPipeline:
         *,
         preread: Task | None = None,
         reference_date: date | None = None,
+        prior: str = "",
     ) -> Generator[Event, None, LiveResult]:
         """Live transcript updates while the audio plays; the final transcript is saved with the encounter.
         With `preread`, a local model reads the redacted dictation for that task as it is confirmed."""
         start = self._now()
         yield StageStarted("transcribe", start)
         live = self._need(self._live, "transcribe")()
-        prereader = self._prereader(preread, encounter_id, reference_date)
+        prereader = self._prereader(preread, encounter_id, reference_date, prior)
         try:
             for update in live.run(EndMarkingSource(source, self._mark_speech_end), cancel):
                 if not update.final:
@@ -249,12 +255,31 @@ class ConsultationPipeline:
                 yield Saved("transcript", transcript.id)
         return result
 
-    def _prereader(self, task: Task | None, encounter_id: int | None, reference_date: date | None) -> Prereader | None:
+    def _prereader(
+        self, task: Task | None, encounter_id: int | None, reference_date: date | None, prior: str
+    ) -> Prereader | None:
         model = prereading_model(self.llm) if task is not None else None
         if model is None or self.redactor is None or task is None:
             return None
         map_json = self.pseudonyms(encounter_id, reference_date).to_json()
-        return Prereader(model, self.redactor, task, lambda: map_json)
+        return Prereader(model, self.redactor, task, lambda: map_json, prior=prior)
+
+    # --- stage: prior context ------------------------------------------------------------------------------------
+    def prior(
+        self, encounter_id: int | None, task: Task, reference_date: date | None = None
+    ) -> Generator[Event, None, str]:
+        """The summary of the patient's earlier accepted notes for a note, letter or summary (prior_context.py),
+        redacted before the consultation with the encounter's map, which is saved with its new placeholders.
+        "" when `llm.prior_context` is off, for a chat question, or without a store, an encounter or earlier
+        notes."""
+        if (not self.settings.llm.prior_context or task not in CONDENSABLE or encounter_id is None
+                or self.store is None or self.redactor is None):
+            return ""
+        pseudonyms = self.pseudonyms(encounter_id, reference_date)
+        block = prior_context(self.redactor, self.store, encounter_id, pseudonyms).block
+        if block:
+            yield from self.save_map(encounter_id, pseudonyms)
+        return block
 
     # --- stage: redact -------------------------------------------------------------------------------------------
     def pseudonyms(self, encounter_id: int | None, reference_date: date | None = None) -> PseudonymMap:
@@ -302,6 +327,7 @@ class ConsultationPipeline:
         question: Question | None = None,
         history: Sequence[ChatTurn] = (),
         speak: bool = False,
+        prior: str = "",
     ) -> Generator[Event, None, AnswerDone]:
         """The model's answer to `task` on the redacted consultation (or to `question` about it, after `history`),
         streamed re-identified, saved (a note, or the chat turn), spoken from the first sentence if `speak`."""
@@ -314,7 +340,7 @@ class ConsultationPipeline:
             yield from self._saver.message(encounter_id, MessageRole.USER, question.redacted, question.display)
         stream = AnswerStream(
             llm, task, redacted_text, pseudonyms, self.settings.llm, cancel,
-            question=question.redacted if question is not None else None, history=history,
+            question=question.redacted if question is not None else None, history=history, prior=prior,
         )
         speech = SpeechFeed(self.speaker, cancel) if (speak and self.speaker is not None) else None
         told = 0

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Protocol
 
-from app.core.errors import AppError, Cancelled, CancelToken
+from app.core.errors import AppError, CancelToken
 from app.core.llm.prompts import Task
 from app.core.redact.base import Redactor
 from app.core.redact.pseudonyms import PseudonymMap
@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 class PrereadingModel(Protocol):
     """A language model that can evaluate a prompt prefix ahead of time (the local backend)."""
 
-    def warm(self, task: Task, cancel: CancelToken | None = None, consultation: str = "") -> Future[int]: ...
+    def warm(
+        self, task: Task, cancel: CancelToken | None = None, consultation: str = "", prior: str = ""
+    ) -> Future[int]: ...
 
 
 def prereading_model(llm: object) -> PrereadingModel | None:
@@ -49,9 +51,10 @@ class Prereader:
     """`offer(text)` after each confirmed utterance; `close()` before the final redaction uses the redactor."""
 
     def __init__(
-        self, model: PrereadingModel, redactor: Redactor, task: Task, map_json: Callable[[], str]
+        self, model: PrereadingModel, redactor: Redactor, task: Task, map_json: Callable[[], str], *, prior: str = ""
     ) -> None:
         self._model = model
+        self._prior = prior  # the earlier notes' block the draft will start with (prior_context.py)
         self._redactor = redactor
         self._task = task
         self._map_json = map_json
@@ -60,7 +63,7 @@ class Prereader:
         self._last = ""
         self._wake = threading.Condition()
         self._closed = False
-        self.tokens_read = 0
+        self.tokens_read = 0  # counted as each read ends, on the model's thread
         self._thread = threading.Thread(target=self._run, name="prereader", daemon=True)
         self._thread.start()
 
@@ -70,19 +73,28 @@ class Prereader:
             if self._closed or not text or text == self._last:
                 return
             self._pending = text
-            self._wake.notify()
+            self._wake.notify_all()
 
     def close(self, wait: bool = True) -> None:
-        """Stop taking text. With `wait`, finish reading what was offered (the draft would read it anyway, and it
-        must not use the redactor meanwhile); without, drop it and cancel the read in progress."""
+        """Stop taking text. With `wait`, redact what was offered and queue its reading on the model's thread,
+        then return: the redactor is free for the final redaction, and the draft, queued behind that reading,
+        starts from it (waiting for the read itself would only delay the transcript). Without `wait`, drop what
+        was offered and cancel the read in progress."""
         with self._wake:
             self._closed = True
             if not wait:
                 self._pending = None
-            self._wake.notify()
+            self._wake.notify_all()
         if not wait:
             self._cancel.cancel()
         self._thread.join()
+
+    def _count(self, read: Future[int]) -> None:
+        # A failed read is only a lost speed-up: the draft reports a real problem itself.
+        if not read.cancelled() and read.exception() is None:
+            self.tokens_read += read.result()
+        with self._wake:
+            self._wake.notify_all()
 
     def _run(self) -> None:
         while True:
@@ -94,10 +106,12 @@ class Prereader:
                 text, self._pending = self._pending, None
             try:
                 redacted = redact_so_far(self._redactor, text, self._map_json())
-                self.tokens_read += self._model.warm(self._task, self._cancel, redacted).result()
-                self._last = text
-            except Cancelled:
-                return
-            except AppError as exc:  # the draft itself will report the problem; reading ahead is only a speed-up
+            except AppError as exc:
                 log.info("pre-reading stopped: %s", exc.kind)
                 return
+            read = self._model.warm(self._task, self._cancel, redacted, prior=self._prior)
+            read.add_done_callback(self._count)
+            self._last = text
+            with self._wake:  # one read at a time while dictating (newest text only); none awaited once closed
+                while not read.done() and not self._closed:
+                    self._wake.wait()
