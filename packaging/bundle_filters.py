@@ -41,7 +41,6 @@ UNUSED_DATA_PATTERNS: tuple[str, ...] = (
 )
 
 # Qt's virtual keyboard (for touch kiosks) arrives as a platform input-context plugin; nothing else needs its libraries.
-# QtQuick and QtQml libraries stay even though the GUI is widgets only: Qt's FFmpeg multimedia backend links them.
 UNUSED_QT_BINARIES: tuple[str, ...] = (
     "*libQt6VirtualKeyboard*",
     "*/platforminputcontexts/libqtvirtualkeyboardplugin.so",

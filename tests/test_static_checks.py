@@ -55,3 +55,31 @@ def test_ruff_is_clean() -> None:
 def test_mypy_is_clean() -> None:
     proc = _run(str(BIN / "mypy"))
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+# The Qt modules PySide6-Essentials ships. The app depends on Essentials only: PySide6-Addons (QtMultimedia, QtPdf,
+# ...) added ~35 MB to the bundle, a second FFmpeg among it, for nothing the app used.
+ESSENTIALS = frozenset({
+    "QtConcurrent", "QtCore", "QtDBus", "QtDesigner", "QtGui", "QtHelp", "QtNetwork", "QtOpenGL", "QtOpenGLWidgets",
+    "QtPrintSupport", "QtQml", "QtQuick", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets", "QtSql", "QtSvg",
+    "QtSvgWidgets", "QtTest", "QtUiTools", "QtWidgets", "QtXml",
+})
+
+
+def test_the_app_uses_only_the_qt_modules_of_pyside6_essentials() -> None:
+    import ast
+
+    used: dict[str, str] = {}
+    for path in sorted((REPO / "app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "PySide6" and len(parts) > 1 and parts[1].startswith("Qt"):
+                    used.setdefault(parts[1], str(path.relative_to(REPO)))
+    assert "QtWidgets" in used  # the scan sees the imports
+    assert {m: p for m, p in used.items() if m not in ESSENTIALS} == {}
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert "PySide6-Addons" not in pyproject and "PySide6_Addons" not in pyproject
