@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.core.llm.chat import ChatTurn
 from app.core.services.answer_saving import STOPPED_MARK
+from app.core.services.prior_context import PriorContext
 from app.core.storage.records import Message, MessageRole, Note
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.assistant.chat_panel import ChatPanel
@@ -66,6 +67,7 @@ class DraftsController(QObject):
         self.transcript = transcript
         self.history: list[ChatTurn] = []
         self.job: Job | None = None
+        self.prior = ""  # the earlier notes' block of the open encounter's drafts (services/prior_context.py)
         self.notes = NoteActions(hub, presenter, answer, accept_check)
         self.notes.accepted.connect(self.accepted)
         answer.stop_clicked.connect(self.stop)
@@ -107,6 +109,8 @@ class DraftsController(QObject):
         self.chat.clear()
         self._enable(True)
         self.history = []
+        self.prior = ""
+        self._read_prior()
         question: Message | None = None
         for message in messages:
             if message.role == MessageRole.USER:
@@ -136,11 +140,51 @@ class DraftsController(QObject):
             return
         self.redaction.ensure(self.transcript(), lambda approved: self._start_draft(task, approved))
 
-    def _start_draft(self, task: str, approved: Approved) -> Job:
-        return self._start_answer(task, approved)
+    def _read_prior(self) -> Job | None:
+        """At the encounter's start: the earlier notes' summary the drafts will be given, redacted before the
+        consultation (its placeholders come first in the map), so the dictation is read ahead after it."""
+        if not self.hub.settings.llm.prior_context:
+            return None
+        job = self.redaction.prior_context()
+        if job is None:
+            return None
+        encounter_id = self.encounter_id
+
+        def keep(context: PriorContext) -> None:
+            if self.encounter_id == encounter_id:
+                self.prior = context.block
+
+        job.finished.connect(keep)
+        job.failed.connect(lambda exc: log.info("earlier notes not read: %s", type(exc).__name__))
+        return job
+
+    def _start_draft(self, task: str, approved: Approved) -> Job | None:
+        """With `llm.prior_context`, the earlier notes are redacted again with the approved map first: the same
+        block as read ahead when nothing changed, and right when the review added placeholders meanwhile."""
+        if not self.hub.settings.llm.prior_context:
+            return self._start_answer(task, approved)
+        job = self.redaction.prior_context()
+        if job is None:
+            return self._start_answer(task, approved)
+        encounter_id = self.encounter_id
+
+        def start(context: PriorContext) -> None:
+            if self.encounter_id == encounter_id and self.job is None:
+                self.prior = context.block
+                self._start_answer(task, approved, map_json=context.map_json, prior=context.block)
+
+        def without(exc: object) -> None:  # a summary that cannot be read must not stop the note
+            log.info("drafting without the earlier notes: %s", type(exc).__name__)
+            if self.encounter_id == encounter_id and self.job is None:
+                self._start_answer(task, approved)
+
+        job.finished.connect(start)
+        job.failed.connect(without)
+        return job
 
     def _start_answer(
-        self, task: str, approved: Approved, question: AskedQuestion | None = None, map_json: str | None = None
+        self, task: str, approved: Approved, question: AskedQuestion | None = None, map_json: str | None = None,
+        prior: str = "",
     ) -> Job:
         """The pipeline's answer stage on the LLM lane; it saves the note (or chat turn) itself, on the store's
         thread, and keeps what was shown if the doctor stops it."""
@@ -151,7 +195,8 @@ class DraftsController(QObject):
         job = self.hub.run(
             "llm",
             lambda llm, token: answer_job(
-                llm, token, store, settings, task, approved.redacted, the_map, encounter_id, question, history
+                llm, token, store, settings, task, approved.redacted, the_map, encounter_id, question, history,
+                prior,
             ),
             "answering a question" if question is not None else f"drafting {task}", slot="answer",
         )
@@ -190,14 +235,14 @@ class DraftsController(QObject):
             return None
         from app.core.services.prereading import prereading_model, redact_so_far
 
-        transcript, map_json = self.transcript(), self.redaction.map_json
+        transcript, map_json, prior = self.transcript(), self.redaction.map_json, self.prior
         separator = "" if not transcript or transcript.endswith(("\n", " ")) else " "  # as the dictation is added
         text = transcript + separator + dictated_so_far
 
         def read(redacted: str) -> None:
             def work(llm: LanguageModel, token: JobToken) -> int:
                 model = prereading_model(llm)
-                return model.warm(task, token, consultation=redacted).result() if model is not None else 0
+                return model.warm(task, token, consultation=redacted, prior=prior).result() if model is not None else 0
 
             job = self.hub.run("llm", work, "reading the dictation ahead", slot="llm-preread")
             job.finished.connect(lambda tokens: self.read_ahead.emit(int(tokens)))

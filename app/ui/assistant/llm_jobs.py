@@ -49,6 +49,7 @@ def answer_job(
     encounter_id: int | None,
     question: AskedQuestion | None = None,
     history: Sequence[ChatTurn] = (),
+    prior: str = "",
 ) -> Generator[Event, None, Answer]:
     from app.core.redact.pseudonyms import PseudonymMap
     from app.core.services.consultation import ConsultationPipeline, Question
@@ -57,7 +58,7 @@ def answer_job(
     done = yield from pipeline.answer(
         consultation_redacted, PseudonymMap.from_json(map_json), task, encounter_id, token,  # type: ignore[arg-type]
         question=Question(question.redacted, question.display) if question is not None else None,
-        history=history,
+        history=history, prior=prior,
     )
     draft = done.draft
     return Answer(task, done.display_text, draft.text, draft.completion.model, draft.timings)

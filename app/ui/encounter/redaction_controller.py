@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core.config import Settings
 from app.core.redact.base import Redactor
+from app.core.services.prior_context import PriorContext, prior_context
 from app.core.services.redaction_review import (
     Approved,
     Detected,
@@ -203,6 +204,30 @@ class RedactionController(QObject):
             save_map(store.repositories(), encounter_id, map_json)
 
         return self.hub.run("store", work, "saving the redaction map")
+
+    # -- the earlier notes' summary drafts are given ---------------------------------------------------------------
+    def prior_context(self) -> Job | None:
+        """The patient's earlier accepted notes, summarised and redacted with the encounter's map (services/
+        prior_context.py), on the redaction lane; the map's new placeholders are adopted and saved. Finishes with
+        a `PriorContext`. None without an encounter."""
+        if self.encounter_id is None:
+            return None
+        session, store, encounter_id = self._session(), self.hub.store_worker, self.encounter_id
+        job = self.hub.run(
+            "redact",
+            lambda redactor, _t: prior_context(redactor, store, encounter_id, session.pseudonyms()),
+            "reading the earlier notes", slot="redaction-prior",
+        )
+
+        def adopt(context: PriorContext) -> None:
+            if self.encounter_id != encounter_id or not context.block:
+                return
+            self.session = self.session.adopt(context.map_json)
+            save = self._save_map(encounter_id, context.map_json)
+            save.failed.connect(lambda exc: self.presenter.present(exc, "saving the redaction map"))
+
+        job.finished.connect(adopt)
+        return job
 
     # -- questions in the chat -----------------------------------------------------------------------------------
     def redact_question(self, question: str) -> Job:
