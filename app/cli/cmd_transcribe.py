@@ -31,6 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(run=run)
 
 
+def minutes(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def percent(done: float, total: float) -> int:
+    return min(100, round(100 * done / total)) if total > 0 else 100
+
+
 def _as_json(path: Path, transcript: Any) -> dict[str, Any]:
     return {
         "file": str(path),
@@ -64,9 +73,15 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     failed = 0
     for index, path in enumerate(args.audio, start=1):
-        ctx.progress(f"transcribing {path.name} ({index}/{len(args.audio)})", terminal_only=True)
+        which = f" ({index}/{len(args.audio)})" if len(args.audio) > 1 else ""
+        ctx.progress(f"transcribing {path.name}{which}", terminal_only=True)
+
+        def show(done_s: float, total_s: float, name: str = path.name, which: str = which) -> None:
+            ctx.progress(f"transcribing {name}{which}: {minutes(done_s)} of {minutes(total_s)} "
+                         f"({percent(done_s, total_s)} %)", terminal_only=True)
+
         try:
-            transcript = transcribe_file(path, transcriber, options, dictation)
+            transcript = transcribe_file(path, transcriber, options, dictation, progress=show)
         except AudioError as exc:
             failed += 1
             ctx.message(f"error: {exc.one_line()}")

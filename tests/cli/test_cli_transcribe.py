@@ -3,7 +3,10 @@ end."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +71,30 @@ def test_a_language_the_model_cannot_do_is_a_clear_error(
 def test_an_unknown_model_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["transcribe", str(tmp_path / "x.wav"), "--model", "whisper-huge"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    """stderr as a terminal: where `transcribe` shows its progress line."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_file_shows_how_far_it_is_on_a_terminal(
+    fixture_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.core.audio.decode import decode_file
+
+    clips = [decode_file(fixture_data / "speech" / f"coqui_LJ001-000{i}.wav").samples for i in (1, 2, 3)]
+    parts = [np.concatenate([clip, silence(1.0)]) for clip in clips]
+    recording = write_audio(tmp_path / "visit.wav", np.concatenate(parts))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["transcribe", str(recording), *TINY]) == 0
+    assert "printing" in capsys.readouterr().out.lower()  # LJ001-0001 is about printing
+    shown = re.findall(r"transcribing visit\.wav: (\d+):(\d\d) of (\d+):(\d\d) \((\d+) %\)", terminal.getvalue())
+    assert len(shown) >= 3  # one line per recognised utterance, overwritten in place
+    done = [int(m) * 60 + int(s) for m, s, *_ in shown]
+    total = round(sum(p.size for p in parts) / 16000)
+    assert done == sorted(done) and done[-1] <= total
+    assert {(m, s) for _d, _ds, m, s, _p in shown} == {(str(total // 60), f"{total % 60:02d}")}

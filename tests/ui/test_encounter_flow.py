@@ -16,6 +16,7 @@ from app.core.services.answer_saving import STOPPED_MARK
 from app.core.storage.records import NoteStatus
 from app.ui.application import ClinicApplication
 from app.ui.assistant.answer_panel import AnswerState
+from app.ui.encounter.dictation_controller import FileLength
 from app.ui.patients.new_patient_dialog import NewPatient
 from app.ui.responsiveness import StallProbe
 from tests.ui.support import (
@@ -80,9 +81,13 @@ def test_consultation_end_to_end(
     assert "modern" in panel.transcript_text().lower()
 
     # Open a file: transcribed like a recording, appended as one undoable edit.
+    lengths: list[FileLength] = []
     with qtbot.waitSignal(clinic.encounter.transcript_saved, timeout=60000):
-        clinic.dictation.transcribe_file(speech / "coqui_LJ001-0008.wav")
+        job = clinic.dictation.transcribe_file(speech / "coqui_LJ001-0008.wav")
+        assert job is not None
+        job.yielded.connect(lambda e: lengths.append(e) if isinstance(e, FileLength) else None)
     assert "surpassed" in panel.transcript_text().lower()
+    assert len(lengths) == 1 and 1.0 < lengths[0].seconds < 3.0  # the clip is 1.8 s: the length that progress is shown against
     dictated = panel.transcript_text()
 
     # The doctor types identifiers into the transcript (saved after a pause).
@@ -224,16 +229,12 @@ def test_locking_while_dictating_keeps_the_words(
     with qtbot.waitSignal(clinic.session.locked, timeout=60000):
         clinic.window.actions_by_key["lock"].trigger()
     assert clinic.window.encounter_view.dictation.transcript_text() == ""  # nothing shown while locked
-    with qtbot.waitSignal(clinic.session.unlocked, timeout=30000):
+    # Unlocking returns to the same encounter, loaded again from the store: the words are there.
+    with qtbot.waitSignal(clinic.resume.returned, timeout=30000):
         assert clinic.session.unlock_dialog is not None
         clinic.session.unlock_dialog.passphrase.setText(PASSPHRASE)
         clinic.session.unlock_dialog.unlock_button.click()
-    with qtbot.waitSignal(clinic.patients.searched, timeout=10000):
-        clinic.window.patients.search.setText("L-1")
-    with qtbot.waitSignal(clinic.patients.shown, timeout=10000):
-        clinic.window.patients.move_selection(1)
-    with qtbot.waitSignal(clinic.encounter.opened, timeout=10000):
-        clinic.window.patient_view.encounters.itemClicked.emit(clinic.window.patient_view.encounters.topLevelItem(0), 0)
+    assert clinic.window.center.currentWidget() is clinic.window.encounter_view
     assert "being" in clinic.window.encounter_view.dictation.transcript_text().lower()
     shut(qtbot, clinic)
 

@@ -7,6 +7,7 @@ directly. Segments keep the recogniser's text; `text` is the dictation with comm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from app.core.audio.decode import decode_file
 from app.core.dictation.document import DictationDocument, DictationOptions
 from app.core.dictation.tokens import words_from_text
 from app.core.errors import CancelToken
+
+Progress = Callable[[float, float], None]  # (seconds of audio done, seconds in all)
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,15 @@ def transcribe_samples(
     options: DecodeOptions,
     dictation: DictationOptions | None = None,
     cancel: CancelToken | None = None,
+    progress: Progress | None = None,
 ) -> Transcript:
+    """`progress(seconds done, seconds in all)` after each recognised segment: a long recording takes minutes."""
     result = transcriber.transcribe(samples, options, cancel)
-    segments = tuple(result.segments)
+    segments: list[Segment] = []
+    for segment in result.segments:  # decoded lazily, segment by segment
+        segments.append(segment)
+        if progress is not None:
+            progress(segment.end, result.duration_s)
     document = DictationDocument(dictation)
     for segment in segments:
         # Each segment is an utterance for "scratch that": Whisper ends segments at pauses and sentence ends.
@@ -45,7 +54,7 @@ def transcribe_samples(
         text=rendered.text,
         language=result.language,
         duration_s=result.duration_s,
-        segments=segments,
+        segments=tuple(segments),
         low_confidence=rendered.low_confidence,
         dropped_segments=len(result.dropped),
     )
@@ -57,7 +66,8 @@ def transcribe_file(
     options: DecodeOptions,
     dictation: DictationOptions | None = None,
     cancel: CancelToken | None = None,
+    progress: Progress | None = None,
 ) -> Transcript:
     """Decode the file (any format and rate; `AudioError` if unreadable) and transcribe it."""
     audio = decode_file(path, cancel)
-    return transcribe_samples(transcriber, audio.samples, options, dictation, cancel)
+    return transcribe_samples(transcriber, audio.samples, options, dictation, cancel, progress)

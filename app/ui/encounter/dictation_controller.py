@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,20 @@ SHOW_EVERY_MS = 40
 def _duration(seconds: float) -> str:
     whole = round(seconds)
     return f"{whole} s" if whole < 60 else f"{whole // 60} min {whole % 60:02d} s"
+
+
+@dataclass(frozen=True)
+class FileLength:
+    """Yielded before an audio file's transcription starts: how long the file is, for the progress shown."""
+
+    seconds: float
+
+
+def file_progress(name: str, done_s: float, total_s: float) -> str:
+    """ "Transcribing visit.wav: 2 min 30 s of 10 min 00 s (25 %)": how far a long file is."""
+    done_s = min(done_s, total_s)
+    percent = round(100 * done_s / total_s) if total_s > 0 else 100
+    return f"Transcribing {name}: {_duration(done_s)} of {_duration(total_s)} ({percent} %). Stop keeps what is done."
 
 
 def finished_note(result: LiveResult) -> str:
@@ -91,6 +106,7 @@ class DictationController(QObject):
         self.enabled = False
         self._latest: LiveUpdate | None = None  # the newest update not shown yet
         self._confirmed = ""
+        self._file_name, self._file_length = "", 0.0  # the audio file being transcribed, and its length
         self._show_timer = QTimer(self)
         self._show_timer.setObjectName("dictationShow")
         self._show_timer.setSingleShot(True)
@@ -127,7 +143,7 @@ class DictationController(QObject):
     def transcribe_file(self, path: Path) -> Job | None:
         if self.job is not None or not self.enabled:
             return None
-        return self._run(lambda token: _file_source(path, token), f"Transcribing {path.name}…")
+        return self._run(lambda token: _file_source(path, token), f"Transcribing {path.name}…", file_name=path.name)
 
     def choose_file(self) -> QFileDialog:
         dialog = QFileDialog(self.panel.window(), "Open an audio file", "", AUDIO_FILTER)
@@ -137,7 +153,7 @@ class DictationController(QObject):
         dialog.open()
         return dialog
 
-    def _run(self, make_source: Callable[[JobToken], AudioSource], text: str) -> Job:
+    def _run(self, make_source: Callable[[JobToken], AudioSource], text: str, file_name: str = "") -> Job:
         handle = StopHandle()
         settings = self.hub.settings
 
@@ -149,6 +165,9 @@ class DictationController(QObject):
             pipeline = ConsultationPipeline(settings, live=lambda: _live_transcriber(transcriber, settings))
             source = make_source(token)
             handle.attach(source)
+            length = getattr(source, "duration_s", None)
+            if file_name and isinstance(length, float):
+                yield FileLength(length)  # type: ignore[misc]  # a UI event beside the pipeline's
             return (yield from pipeline.transcribe(source, None, token))
 
         job = self.hub.run("asr", work, "dictation", slot="dictation")
@@ -158,6 +177,7 @@ class DictationController(QObject):
         job.failed.connect(lambda exc: self.presenter.present(exc, "dictating"))
         job.ended.connect(lambda: self._ended(job))
         self._confirmed = ""
+        self._file_name, self._file_length = file_name, 0.0
         self.panel.set_recording(True, text)
         self.panel.clear_live()
         self.confirmed_changed.emit("")
@@ -188,6 +208,9 @@ class DictationController(QObject):
     def _update_arrived(self, event: object) -> None:
         from app.core.services.events import TranscriptUpdate
 
+        if isinstance(event, FileLength):
+            self._file_length = event.seconds
+            return
         if not isinstance(event, TranscriptUpdate):
             return  # stage marks and the final transcript (which arrives as the job's result)
         self._latest = event.update
@@ -208,6 +231,8 @@ class DictationController(QObject):
         )
         if update.dropped_audio_s > 0:
             self.panel.state.setText(f"Warning: {update.dropped_audio_s:.1f} s of audio could not be kept.")
+        elif self._file_length > 0 and self.handle is not None and not self.handle.stopped:
+            self.panel.state.setText(file_progress(self._file_name, update.audio_s, self._file_length))
 
     def _drop_pending(self) -> None:
         self._show_timer.stop()
