@@ -90,7 +90,18 @@ def _list(args: argparse.Namespace, ctx: CliContext) -> int:
 def _verify(args: argparse.Namespace, ctx: CliContext) -> int:
     from app.core.installed_models import verify
 
-    results = list(verify(args.names, ctx.models_dir))
+    shown = -1
+
+    def show(name: str, done: int, total: int) -> None:
+        nonlocal shown
+        percent = done * 100 // total if total else 100
+        if percent != shown:  # a line per percent, not per 1 MB block
+            shown = percent
+            ctx.progress(f"verifying {name}: {done / 1e6:,.0f} of {total / 1e6:,.0f} MB ({percent} %)",
+                         terminal_only=True)
+
+    results = list(verify(args.names, ctx.models_dir, progress=show))
+    ctx.end_progress()
     if args.json:
         ctx.result_json([{"name": r.name, "status": r.status, "detail": r.detail} for r in results])
     else:

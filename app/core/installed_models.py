@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -92,13 +92,16 @@ def locate(name: str, models_dir: Path) -> Path:
     )
 
 
-def _sha256(path: Path, cancel: CancelToken | None = None) -> str:
+def _sha256(path: Path, cancel: CancelToken | None = None, hashed: Callable[[int], None] | None = None) -> str:
+    """The file's sha256; `hashed(bytes)` after each block read (models are gigabytes: minutes on a slow disk)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(CHUNK), b""):
             if cancel:
                 cancel.raise_if_cancelled()
             digest.update(block)
+            if hashed is not None:
+                hashed(len(block))
     return digest.hexdigest()
 
 
@@ -217,15 +220,29 @@ class VerifyResult:
     detail: str = ""
 
 
-def verify(names: list[str], models_dir: Path, cancel: CancelToken | None = None) -> Iterator[VerifyResult]:
+VerifyProgress = Callable[[str, int, int], None]  # (model name, bytes hashed so far, bytes to hash in all)
+
+
+def verify(
+    names: list[str], models_dir: Path, cancel: CancelToken | None = None, progress: VerifyProgress | None = None
+) -> Iterator[VerifyResult]:
     """Hash every file of the named (default: all) catalog models against the catalog."""
-    for spec in _specs(names):
-        status = quick_status(spec, models_dir)
+    specs = [(spec, quick_status(spec, models_dir)) for spec in _specs(names)]
+    total = sum(f.size for spec, status in specs if status == "installed" for f in spec.files)
+    done = 0
+    for spec, status in specs:
         if status != "installed":
             yield VerifyResult(spec.name, status)
             continue
         root = model_root(spec, models_dir)
-        bad = [f.path for f in spec.files if _sha256(root / f.path, cancel) != f.sha256]
+
+        def hashed(n: int, name: str = spec.name) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(name, done, total)
+
+        bad = [f.path for f in spec.files if _sha256(root / f.path, cancel, hashed) != f.sha256]
         yield VerifyResult(spec.name, "corrupt", ", ".join(bad)) if bad else VerifyResult(spec.name, "installed")
 
 

@@ -108,8 +108,11 @@ def test_corruption_is_detected_by_verify(toy: tuple[Path, Path], monkeypatch: p
     data = bytearray(target.read_bytes())
     data[100] ^= 0xFF
     target.write_bytes(bytes(data))
-    (result,) = models.verify(["toy"], models_dir)
+    seen: list[tuple[str, int, int]] = []
+    (result,) = models.verify(["toy"], models_dir, progress=lambda *p: seen.append(p))
     assert result.status == "corrupt"
+    assert seen and seen[-1] == ("toy", len(data), len(data))  # how far the hashing is, up to every byte
+    assert [done for _n, done, _t in seen] == sorted(done for _n, done, _t in seen)
     target.write_bytes(bytes(data[:-10]))  # truncated: size check catches it without hashing
     with pytest.raises(ModelError) as info:
         models.locate("toy", models_dir)
