@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.core.errors import AppError
+from app.core.services.summaries import accept_note
 from app.core.storage.records import Note, NoteAuthor, NoteKind
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.engines import EngineHub
@@ -28,6 +29,7 @@ from app.ui.workers import Job
 if TYPE_CHECKING:
     from app.core.storage.store import Repositories
 
+EDIT_SAVE_MS = 1500  # a pause in typing after which the doctor's edits are saved (as a draft version)
 R = TypeVar("R")  # what a store job returns, handed to its `then`
 # Asked before a note is accepted: given how to accept (with the number of open flags the doctor kept), it accepts
 # now, later (after asking the doctor), or never (the doctor went back to fix the note).
@@ -57,6 +59,8 @@ class CurrentAnswer:
 
 class NoteActions(QObject):
     accepted = Signal(object)  # Note
+    unaccepted = Signal(object)  # Note: its acceptance was undone
+    edit_saved = Signal(object)  # Note: the doctor's edits, saved as a new draft version
 
     def __init__(
         self, hub: EngineHub, presenter: ErrorPresenter, answer: AnswerPanel, accept_check: AcceptCheck | None = None
@@ -75,8 +79,17 @@ class NoteActions(QObject):
         answer.copy_clicked.connect(self.copy)
         answer.export_clicked.connect(self.choose_export)
         answer.note_chosen.connect(self.show_note)
+        # The doctor's edits are saved as a draft version after a pause and whenever the document is left: an
+        # edit is never lost (lock, another note, another encounter, quit), and only Accept makes it the note.
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setObjectName("draftEditSave")
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(EDIT_SAVE_MS)
+        self._edit_timer.timeout.connect(self.save_edit)
+        answer.edited.connect(self._edited)
 
     def clear(self) -> None:
+        self.save_edit()
         if self._note_job is not None:
             self._note_job.cancel()
             self._note_job = None
@@ -99,6 +112,7 @@ class NoteActions(QObject):
         self.answer.set_notes(entries, current, self.answer.kind if writing else "")
 
     def show_note(self, note_id: int) -> Job:
+        self.save_edit()  # queued on the store lane before the other note is read
         if self._note_job is not None:
             self._note_job.cancel()  # only the last note chosen is shown
         job = self.hub.run("store", lambda store, _t: store.repositories().notes.get(note_id), "opening a note")
@@ -166,6 +180,34 @@ class NoteActions(QObject):
         job.failed.connect(lambda exc: self.presenter.present(exc, doing))
         return job
 
+    # -- the doctor's edits --------------------------------------------------------------------------------------
+    def _edited(self) -> None:
+        if self.current is not None and self.answer.state == AnswerState.EDITED:
+            self._edit_timer.start()
+
+    def save_edit(self) -> Job | None:
+        """Save the text shown as a new doctor-authored version of its note, still a draft (an accepted note keeps
+        its accepted version until the edit is accepted). Nothing to do when nothing changed, or for a document
+        not saved yet (the answer stage saves it, and Accept saves the edits with it)."""
+        self._edit_timer.stop()
+        current = self.current
+        if current is None or current.note_id is None or self.answer.state != AnswerState.EDITED:
+            return None
+        text, note_id = self.answer.text().strip(), current.note_id
+        if not text or text == current.saved_text.strip():
+            return None
+        current.saved_text = text  # at once: a second save of the same text is never queued
+
+        def work(repos: Repositories) -> Note:
+            return repos.notes.add_version(note_id, text, author=NoteAuthor.DOCTOR)
+
+        def saved(note: Note) -> None:
+            if self.current is current and self.encounter_id is not None:
+                self.refresh(note.id)  # the list says "v2 (draft)"
+            self.edit_saved.emit(note)
+
+        return self._store(work, "saving your edits to the draft", saved)
+
     # -- accepting -----------------------------------------------------------------------------------------------
     def accept(self) -> Job | None:
         """The doctor accepts the text as shown (their edits included) as the note of record. With an
@@ -204,7 +246,7 @@ class NoteActions(QObject):
                     note = repos.notes.add_version(current.note_id, text, author=NoteAuthor.DOCTOR)
                 else:
                     note = repos.notes.get(current.note_id)
-                note = repos.notes.accept(note.id)
+                note = accept_note(repos, note.id)  # and queue its facts for the patient summary
                 if open_flags:
                     repos.audit.record_open_flags("note", note.id, open_flags)
             current.note_id = note.id
@@ -241,6 +283,7 @@ class NoteActions(QObject):
         def done(result: tuple[Note, list[Note]]) -> None:
             note, notes = result
             current.accepted, current.saved_text = False, text
+            self.unaccepted.emit(note)  # the summary drops its facts, wherever the doctor is now
             if self.encounter_id != encounter_id:
                 return
             if self.current is current:

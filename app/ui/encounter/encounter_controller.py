@@ -231,6 +231,8 @@ class EncounterController(QObject):
         return job
 
     def flush(self) -> Job | None:
+        """Save what the doctor typed and has not been saved yet: the draft's edits, then the transcript."""
+        self.drafts.notes.save_edit()
         return self.save_transcript()
 
     # -- leaving -------------------------------------------------------------------------------------------------
