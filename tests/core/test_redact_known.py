@@ -11,12 +11,18 @@ from app.core.config import load_settings
 from app.core.redact.engine import SpacyRedactor
 from app.core.redact.known import near_name_mentions, seed_patient
 from app.core.redact.name_match import close_spelling, same_full_name, sounds_alike
-from app.core.redact.pseudonyms import PseudonymMap
+from app.core.redact.pseudonyms import PseudonymMap, render
 
 
 @pytest.fixture(scope="module")
 def redactor(models_dir: Path) -> SpacyRedactor:
     return SpacyRedactor.from_settings(load_settings().settings, models_dir)
+
+
+def _patient(family: str, given: str) -> PseudonymMap:
+    pseudonyms = PseudonymMap(date(2026, 11, 22))
+    seed_patient(pseudonyms, family_name=family, given_names=given)
+    return pseudonyms
 
 
 def _seeded() -> PseudonymMap:
@@ -33,6 +39,41 @@ def test_misheard_forms_of_the_patient_name_get_the_patient_placeholder(redactor
         assert variant not in result.redacted_text
     assert result.redacted_text.count("[PATIENT_1]") == 4
     assert "Oswin Tredgold" in pseudonyms.reidentify(result.redacted_text)
+
+
+def test_a_name_heard_as_one_lower_case_word_in_formatted_text_is_still_the_patient(redactor: SpacyRedactor) -> None:
+    # Whisper tiny on the sample dictation: the rest of the text has capitals, the unknown name does not.
+    text = ("This is Dr. Helina Marshstick, taking a clinic note for patient osmintreadgol, medical record number "
+            "447291. He was seen today with a cough; her carer came too.")
+    result = redactor.redact(text, _seeded())
+    assert "osmintreadgol" not in result.redacted_text and "[PATIENT_1]" in result.redacted_text
+    assert "her carer came too" in result.redacted_text  # short lower-case words stay ordinary words
+
+
+@pytest.mark.parametrize(
+    ("family", "given", "text", "misheard"),
+    [
+        ("Tredgold", "Oswin", "note for patient osmintreadgol. mr treadgol is better.", "treadgol"),  # a word
+        ("Holloway", "Margaret", "Clinic note for patient Margaret Hallaway. She is well.", "Margaret Hallaway"),
+    ],
+)
+def test_detect_only_reads_the_map_and_its_aliases_are_applied_after(
+    redactor: SpacyRedactor, family: str, given: str, text: str, misheard: str
+) -> None:
+    pseudonyms = _patient(family, given)
+    before = pseudonyms.to_json()
+    detection = redactor.detect(text, pseudonyms)
+    assert redactor.detect(text, pseudonyms) == detection
+    assert pseudonyms.to_json() == before
+    aliased = [a.span for a in detection.aliases if a.span.text == misheard]
+    assert aliased and {a.placeholder for a in detection.aliases} == {"PATIENT_1"}
+    assert pseudonyms.find(aliased[0]) is None  # nothing was recorded by detecting
+
+    pseudonyms.add_aliases(detection.aliases)
+    assert pseudonyms.find(aliased[0]) == "PATIENT_1"
+    rendered = render(text, detection.spans, pseudonyms).redacted_text
+    assert rendered == redactor.redact(text, _patient(family, given)).redacted_text
+    assert misheard not in rendered and "[PATIENT_2]" not in rendered
 
 
 def test_ordinary_words_close_to_a_name_are_left_alone(redactor: SpacyRedactor) -> None:
@@ -94,9 +135,7 @@ def test_a_misheard_full_name_of_the_patient_is_the_patient(redactor: SpacyRedac
 def test_other_people_keep_their_own_placeholders(
     redactor: SpacyRedactor, family: str, given: str, text: str, expected: str
 ) -> None:
-    pseudonyms = PseudonymMap(date(2026, 11, 22))
-    seed_patient(pseudonyms, family_name=family, given_names=given)
-    assert redactor.redact(text, pseudonyms).redacted_text == expected
+    assert redactor.redact(text, _patient(family, given)).redacted_text == expected
 
 
 def test_full_name_matching_rules() -> None:

@@ -153,3 +153,22 @@ def test_review_edits_rerender(rules: SpacyRedactor) -> None:
 def test_manual_span_outside_the_text_is_refused() -> None:
     with pytest.raises(InputError):
         ReviewChoices("short").mark(2, 50, Kind.NAME.value)
+
+
+def test_a_misheard_known_name_keeps_its_placeholder_from_preview_to_approval(rules: SpacyRedactor) -> None:
+    from datetime import date
+
+    from app.core.redact.known import seed_patient
+
+    encounter = PseudonymMap(date(2026, 11, 22))
+    seed_patient(encounter, family_name="Holloway", given_names="Margaret")
+    session = ReviewSession(None, encounter.to_json())
+    text = "Clinic note for patient Margaret Hallaway. She is well."
+    detected = session.detect(rules, text)
+    assert detected.aliases and "[PATIENT_1]" in detected.redacted  # the preview: the patient, misheard
+    choices = ReviewChoices(text, detected.spans, aliases=detected.aliases)
+    assert session.preview(text, choices.active(), choices.aliases) == detected.redacted
+    approved = session.approve(text, choices.active(), choices.aliases)
+    assert approved.redacted == detected.redacted  # what the model is sent is what the doctor approved
+    assert "[PATIENT_2]" not in approved.redacted
+    assert PseudonymMap.from_json(approved.map_json).reidentify(approved.redacted).count("Margaret") == 1

@@ -131,6 +131,24 @@ class PlacedSpan:
     redacted_end: int
 
 
+@dataclass(frozen=True)
+class Alias:
+    """`span` names the person who already has `placeholder` in the encounter's map: a known name misheard
+    ("Margaret Hallaway" for the patient "Margaret Holloway"), so it takes that placeholder, not a new one."""
+
+    placeholder: str  # "PATIENT_1"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What `Redactor.detect` found. Detecting only reads the encounter's map; `PseudonymMap.add_aliases` is the
+    step that applies the aliases, in order, before the spans are rendered with that map."""
+
+    spans: list[Span]  # non-overlapping, in text order
+    aliases: tuple[Alias, ...] = ()
+
+
 @dataclass
 class RedactionResult:
     redacted_text: str
@@ -146,14 +164,16 @@ class RedactionResult:
 class Redactor(Protocol):
     """Finds identifiers and replaces them with placeholders that are consistent within one encounter.
 
-    One instance is used from one worker thread; it holds no state that changes between calls except what it is
-    given (`pseudonyms`).
+    One instance is used from one worker thread; it holds no state that changes between calls. `detect` changes
+    nothing; `redact` changes only the map it is given (`pseudonyms`).
     """
 
-    def detect(self, text: str, pseudonyms: PseudonymMap | None = None) -> list[Span]:
-        """Identifiers in `text`, non-overlapping, in order. Known identifiers of the encounter are found too."""
+    def detect(self, text: str, pseudonyms: PseudonymMap | None = None) -> Detection:
+        """Identifiers in `text`, and the known people they are misheard names of. The encounter's known
+        identifiers are found too; `pseudonyms` is read, never changed."""
         ...
 
     def redact(self, text: str, pseudonyms: PseudonymMap | None = None) -> RedactionResult:
-        """`detect`, then replace each span by its placeholder, recording new ones in `pseudonyms`."""
+        """`detect`, add its aliases to `pseudonyms`, then replace each span by its placeholder, recording new ones
+        in `pseudonyms`."""
         ...

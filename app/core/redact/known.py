@@ -12,10 +12,13 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from itertools import pairwise
 
-from app.core.redact.base import Kind, Span
+from app.core.redact.base import Alias, Kind, Span
+from app.core.redact.lexicon import NameLists
 from app.core.redact.name_match import close_spelling, name_words, same_full_name, two_real_names
+from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.pseudonyms import PseudonymMap
-from app.core.redact.rules_names import is_lowercase_text
+from app.core.redact.rules_names import is_lowercase_text, name_label
+from app.core.redact.spans import find_mentions
 
 MIN_KNOWN_LETTERS = 6  # shorter names collide with ordinary words too easily
 
@@ -66,8 +69,10 @@ def near_name_mentions(
     ]
     cased = not is_lowercase_text(text)
     for start, end, word in candidates:
-        if word in targets or is_ordinary_word(word) or (cased and not text[start].isupper()):
-            continue  # in text with capitals, a lower-case word ("her carer") is not a misheard name
+        # In text with capitals, a short lower-case word ("her carer") is not a misheard name; a long one may be: the
+        # recogniser writes a name it does not know as one lower-case word ("osmintreadgol" for Oswin Tredgold).
+        if word in targets or is_ordinary_word(word) or (cased and not text[start].isupper() and len(word) < 8):
+            continue
         close = (t for t in targets if close_spelling(word, t) and not two_real_names(word, t, is_real_name))
         target = next(close, None)
         if target is not None:
@@ -88,16 +93,70 @@ def known_name_words(pseudonyms: PseudonymMap) -> dict[str, str]:
     return out
 
 
-def alias_misheard_names(spans: Iterable[Span], pseudonyms: PseudonymMap, is_real_name: Callable[[str], bool]) -> None:
-    """Give a detected full name the placeholder of a known person it is a misheard form of ("Margaret Hallaway"
-    for the patient "Margaret Holloway"), when the words around it give it the same role: a name after "her son"
-    or "Dr" is never folded into the patient."""
+class ProposedAliases:
+    """Aliases proposed against an encounter's map without changing it. Each proposal must see the ones before it,
+    as if they had been applied one by one, so the first is made on a copy of the map and later look-ups read the
+    copy; `proposed` is what `PseudonymMap.add_aliases` applies to the map itself."""
+
+    def __init__(self, pseudonyms: PseudonymMap) -> None:
+        self._given = pseudonyms
+        self._copy: PseudonymMap | None = None
+        self.proposed: list[Alias] = []
+
+    @property
+    def map(self) -> PseudonymMap:
+        """The map as it would be with the proposals so far: for reading only."""
+        return self._copy if self._copy is not None else self._given
+
+    def propose(self, placeholder: str, span: Span) -> None:
+        if self._copy is None:
+            self._copy = self._given.copy()
+        self._copy.alias(placeholder, span)
+        self.proposed.append(Alias(placeholder, span))
+
+
+def find_known(text: str, aliases: ProposedAliases, names: NameLists) -> list[Span]:
+    """Identifiers already known in this encounter (a name from an earlier note), and known names the recogniser
+    spelled a little wrong ("treadgol" for "Tredgold"); such a misspelling in the same role as the known name
+    is proposed as its alias."""
+    pseudonyms = aliases.map
+    out: list[Span] = []
+    for entry, surface in pseudonyms.known_surfaces():
+        forms = {surface}
+        if entry.kind == Kind.NAME:  # "Quispe" alone, after "Zyanya Quispe" in an earlier note
+            forms |= {
+                w
+                for w in re.findall(r"[^\W\d_]{3,}", surface)
+                if w.lower() not in FUNCTION_WORDS and not names.known_word(w.lower())
+            }
+        for form in forms:
+            if len(form.strip()) < 3:
+                continue
+            for a, b in find_mentions(text, form):
+                out.append(Span(a, b, entry.kind, text[a:b], 0.95, "known", entry.label))
+    owner = known_name_words(pseudonyms)
+    for a, b, target in near_name_mentions(text, owner, names.known_word, names.is_name_word):
+        entry = pseudonyms.entries[owner[target]]
+        label = name_label(text, a, b)
+        span = Span(a, b, Kind.NAME, text[a:b], 0.8, "known", label)
+        if label == entry.label:  # "her son treadgol" is hidden too, but is not the patient
+            aliases.propose(entry.placeholder, span)
+        out.append(span)
+    return out
+
+
+def propose_misheard_aliases(
+    spans: Iterable[Span], aliases: ProposedAliases, is_real_name: Callable[[str], bool]
+) -> None:
+    """Propose for a detected full name the placeholder of a known person it is a misheard form of ("Margaret
+    Hallaway" for the patient "Margaret Holloway"), when the words around it give it the same role: a name after
+    "her son" or "Dr" is never folded into the patient."""
     for span in spans:
-        if span.kind != Kind.NAME or pseudonyms.find(span) is not None:
+        if span.kind != Kind.NAME or aliases.map.find(span) is not None:
             continue
         mine = name_words(span.text)
-        for entry, surface in pseudonyms.known_surfaces():
+        for entry, surface in aliases.map.known_surfaces():
             same_role = entry.kind == Kind.NAME and entry.label == span.label
             if same_role and same_full_name(mine, name_words(surface), is_real_name):
-                pseudonyms.alias(entry.placeholder, span)
+                aliases.propose(entry.placeholder, span)
                 break

@@ -1,6 +1,8 @@
-"""Word lists the rules read: first names and surnames, clinical terms to protect, allow and deny lists.
+"""Word lists the rules read: first names and surnames, clinical terms to protect, allow and deny lists, and the
+smaller vocabularies the rules consult (clinical head words, medical word endings, relatives, dosing abbreviations).
 
-The shipped lists live in resources/redaction/; the clinician's own allow/deny lists come from the settings.
+Every shipped list lives in resources/redaction/ (each file says where it comes from); the clinician's own
+allow/deny lists come from the settings.
 A `Lexicon` is immutable once built, so one can be shared by reference; each redactor builds or receives its own.
 """
 
@@ -19,156 +21,22 @@ from app.core.word_lists import read_word_list
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 POSSESSIVE_RE = re.compile(r"['’]s?$", re.IGNORECASE)
 
+
+def shipped_words(name: str) -> frozenset[str]:
+    """A word list of resources/redaction/ as a set of lower-case words, for the rules that consult it."""
+    return frozenset(w.lower() for w in read_word_list(resource("redaction", name)))
+
+
 # Endings of drug stems (USAN) and medical terms: a capitalised "Lisinopril" or "Cholecystectomy" is no name.
 MEDICAL_ENDINGS = re.compile(
-    r"(?:pril|sartan|olol|alol|dipine|statin|mab|nib|tinib|ciclib|parib|azole|cillin|mycin|micin|floxacin|oxacin|"
-    r"cycline|tidine|prazole|triptan|gliptin|gliflozin|glitazone|parin|xaban|gatran|semide|thiazide|apine|idone|"
-    r"azepam|zolam|barbital|caine|sone|olone|vir|terol|sonide|tropium|lukast|fenac|profen|vudine|setron|dronate|"
-    r"glutide|relin|lutamide|platin|rubicin|taxel|mustine|trexate|afil|osin|zosin|erone|estradiol|gestrel|dopa|"
-    r"pramine|triptyline|oxetine|alopram|faxine|azine|peridol|amine|itis|osis|emia|aemia|ectomy|otomy|ostomy|"
-    r"plasty|scopy|graphy|gram|pathy|algia|oma|ase|plegia|paresis|penia|cytosis|uria|rrhea|rrhoea|rrhage|trophy|"
-    r"megaly|lysis|coccus|cocci|monas|bacter|bacillus|plasma|virus|arin|ide|ate|ium|ol|ine|yl|one|sis|ary|ic|al|"
-    r"ous|ive|ar|ae|ia)$",
-    re.IGNORECASE,
+    "(?:" + "|".join(map(re.escape, read_word_list(resource("redaction", "medical_endings.txt")))) + ")$", re.IGNORECASE
 )
 # Words after an eponym that make it a clinical term ("Wilson disease", "Bell's palsy", "Foley catheter").
-# Words that follow names in ordinary sentences too ("line", "mask", "effect": "Called Adebayo mask fitting") are
-# not here: their eponymous terms are listed whole in clinical_terms.txt ("Hickman line", "Venturi mask").
-CLINICAL_HEADS = frozenset(
-    [
-        "disease",
-        "diseases",
-        "syndrome",
-        "sign",
-        "signs",
-        "test",
-        "tests",
-        "maneuver",
-        "manoeuvre",
-        "score",
-        "scale",
-        "criteria",
-        "classification",
-        "stage",
-        "staging",
-        "grade",
-        "palsy",
-        "fracture",
-        "catheter",
-        "tube",
-        "drain",
-        "reflex",
-        "phenomenon",
-        "node",
-        "nodes",
-        "triad",
-        "pentad",
-        "procedure",
-        "operation",
-        "repair",
-        "incision",
-        "point",
-        "law",
-        "position",
-        "lesion",
-        "cyst",
-        "neuroma",
-        "contracture",
-        "ulcer",
-        "esophagus",
-        "oesophagus",
-        "diverticulum",
-        "anomaly",
-        "angina",
-        "tumor",
-        "tumour",
-        "lymphoma",
-        "sarcoma",
-        "body",
-        "bodies",
-        "cell",
-        "cells",
-        "rod",
-        "rods",
-        "spots",
-        "murmur",
-        "respiration",
-        "breathing",
-        "aphasia",
-        "area",
-        "encephalopathy",
-        "psychosis",
-        "chorea",
-        "canal",
-        "duct",
-        "gland",
-        "glands",
-        "space",
-        "capsule",
-        "hernia",
-        "block",
-        "disorder",
-        "deformity",
-        "forceps",
-        "retractor",
-        "shunt",
-        "splint",
-        "traction",
-        "brace",
-        "index",
-        "rule",
-        "rules",
-        "equation",
-        "formula",
-        "method",
-        "technique",
-        "stain",
-        "pouch",
-        "ligament",
-        "valve",
-        "cross",
-        "clamp",
-        "pin",
-        "wire",
-        "classification's",
-        "disease's",
-        "dementia",
-        "negative",
-        "positive",
-        "virus",
-        "impingement",
-        "frame",
-        "needle",
-        "collar",
-        "bag",
-        "fundoplication",
-        "osteotomy",
-        "fixator",
-        "pessary",
-        "stocking",
-        "stockings",
-        "visual",
-        "i",
-        "ii",
-        "iii",
-        "iv",
-        "v",
-    ]
-)
-
+CLINICAL_HEADS = shipped_words("clinical_heads.txt")
 # Words for relatives that notes capitalise like names ("Mom reports", "Dad at bedside"): a role, not an identifier.
-RELATIVE_WORDS = frozenset(
-    {"mom", "mommy", "mum", "mummy", "mother", "dad", "daddy", "father", "grandma", "grandmother", "grandpa",
-     "grandfather", "granny", "gran", "nana", "nanna", "grandad", "granddad", "auntie", "aunty", "uncle", "sis", "bro",
-     "stepmom", "stepdad", "stepmother", "stepfather"}
-)  # fmt: skip
-# Dosing and route abbreviations ("q.d.", "b.i.d.", "mcg."): written with full stops, the model takes them for
-# initials of a person or a place.
-DOSING_ABBREVIATIONS = frozenset(
-    {"qd", "bid", "tid", "qid", "qhs", "qam", "qpm", "qod", "qh", "hs", "prn", "po", "pr", "sl", "im", "iv", "sc",
-     "sq", "subq", "npo", "stat", "ac", "pc", "od", "os", "ou", "gtt", "gtts", "mg", "mcg", "ug", "ml", "mls", "cc",
-     "gm", "kg", "tab", "tabs", "cap", "caps", "amp", "amps", "inh", "neb", "nebs", "ud"}
-)  # fmt: skip
+RELATIVE_WORDS = shipped_words("relative_words.txt")
+# Dosing and route abbreviations ("q.d.", "b.i.d.", "mcg."): the model takes them for initials.
+DOSING_ABBREVIATIONS = shipped_words("dosing_abbreviations.txt")
 
 
 def normalise_word(word: str) -> str:

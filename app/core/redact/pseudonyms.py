@@ -10,13 +10,15 @@ placeholders back into the identifiers for display, including slightly reformatt
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from app.core.errors import InputError
-from app.core.redact.base import Kind, PlacedSpan, RedactionResult, Span
+from app.core.redact.base import Alias, Kind, PlacedSpan, RedactionResult, Span
 from app.core.redact.rules_dates import parse_date
 from app.core.redact.rules_names import spelled_key
 from app.core.redact.spans import merge_overlaps
@@ -155,6 +157,16 @@ class PseudonymMap:
         self._by_key[(span.kind, key)] = placeholder
         self._add_surface(entry, span.text)
 
+    def add_aliases(self, aliases: Iterable[Alias]) -> None:
+        """Apply the aliases a detection proposed (`Detection.aliases`), in the order it proposed them."""
+        for proposed in aliases:
+            self.alias(proposed.placeholder, proposed.span)
+
+    def copy(self) -> PseudonymMap:
+        """An independent copy, indexes included (a JSON round trip keeps each entry's own key, not the keys of
+        the other spellings it was found by)."""
+        return copy.deepcopy(self)
+
     def find(self, span: Span) -> str | None:
         """The placeholder `span` already has (same key, or a part of a known name), without assigning one."""
         return self._lookup(span, identity_key(span, self.reference_date)[0])
@@ -164,7 +176,7 @@ class PseudonymMap:
 
     def _partial_name(self, span: Span, key: str) -> str | None:
         """'Smith' after 'John Smith' (or the reverse) is the same person. Misheard spellings are matched by the
-        redactor, which knows which words are real names (`known.alias_misheard_names`)."""
+        redactor, which knows which words are real names (`known.propose_misheard_aliases`)."""
         if span.kind != Kind.NAME or len(key) < 3:
             return None
         # The first entry with a surface that holds the whole key as a word, or shares a word with the mention

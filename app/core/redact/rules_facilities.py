@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from app.core.redact.base import Span
+from app.core.redact.lexicon import shipped_words
 from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.rules_dates import CALENDAR_WORDS
 from app.core.redact.rules_locations import CAPITALISED, place_span
@@ -38,52 +39,7 @@ AT_PLACE = re.compile(
     r"(?=\s+(?:on|in|for|from|and|last|this|since|with|after|before|to)\b|\s*[,.;:)?!]|\s*$)"
 )
 # Words that name a kind of place, not a particular one: "seen at Clinic", "admitted to Cardiology".
-GENERIC_PLACES = (
-    frozenset(
-        [
-            "clinic",
-            "hospital",
-            "office",
-            "home",
-            "er",
-            "ed",
-            "icu",
-            "emergency",
-            "department",
-            "room",
-            "ward",
-            "unit",
-            "floor",
-            "cardiology",
-            "oncology",
-            "neurology",
-            "surgery",
-            "radiology",
-            "urgent",
-            "care",
-            "pharmacy",
-            "lab",
-            "laboratory",
-            "outpatient",
-            "inpatient",
-            "the",
-            "our",
-            "my",
-            "his",
-            "her",
-            "their",
-            "this",
-            "that",
-            "rehab",
-            "rehabilitation",
-            "hospice",
-            "primary",
-            "dr",
-            "doctor",
-        ]
-    )
-    | CALENDAR_WORDS
-)
+GENERIC_PLACES = shipped_words("generic_places.txt") | CALENDAR_WORDS
 
 
 # Lower-case dictation: "st marys hospital", "boston general hospital".
@@ -91,7 +47,6 @@ FACILITY_LOWER = re.compile(
     r"\b(?P<name>(?:(?:st|saint|mount|mt)\.?\s+)?[a-z][a-z'’.-]+(?:\s+[a-z][a-z'’.-]+){0,2})\s+"
     r"(?:hospital|clinic|medical cent(?:er|re)|health cent(?:er|re)|infirmary|memorial)\b"
 )
-
 
 
 def _breaks_name(word: str) -> bool:

@@ -9,6 +9,7 @@ from bisect import bisect_left
 
 from app.core.redact.base import Kind, Span
 from app.core.redact.intervals import line_number, line_start, next_newline
+from app.core.redact.lexicon import shipped_words
 from app.core.redact.name_words import FUNCTION_WORDS
 from app.core.redact.spoken import ShadowText
 
@@ -75,19 +76,26 @@ STREET_WORD = re.compile(rf"\b(?:{STREET_SUFFIX})\b\.?", re.IGNORECASE)
 CORNER_RE = re.compile(r"\bthe\s+corner\s+of\b", re.IGNORECASE)
 ADDRESS_GLUE = frozenset({"and", "of", "the", "de", "del", "la", "le", "du"})
 # Words that start ordinary prose after an address: "...Elm Street, last seen in clinic".
-_PROSE = (
-    "seen last next visited found treated admitted presented arrived returned blocked error case issue concert "
-    "night week month year months weeks days"
-)
-PROSE_WORDS = frozenset(_PROSE.split())
+PROSE_WORDS = shipped_words("address_prose_words.txt")
+# Other fields after an address on its line: "... IL 62704. SSN ...".
+FIELD_WORDS = shipped_words("address_field_words.txt")
 
 
-_FIELDS = "ssn mrn dob phone tel fax email e-mail mobile cell insurance member policy account dx hx pmh hpi"
-FIELD_WORDS = frozenset(_FIELDS.split())
 def place_span(text: str, start: int, end: int, confidence: float, source: str, label: str) -> Span:
     while end > start and text[end - 1] in " ,\n\t":
         end -= 1
     return Span(start, end, Kind.LOCATION, text[start:end], confidence, source, label)
+
+
+_POSTCODE_AFTER = re.compile(r",?\s(?:\d{4,5}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w/.%-])")
+
+
+def with_postcode(text: str, span: Span) -> Span:
+    """A postcode right after a place is part of it: "Acquapendente 1021", "Canada 36523"."""
+    if span.kind != Kind.LOCATION:
+        return span
+    m = _POSTCODE_AFTER.match(text, span.end)
+    return span.moved(span.start, m.end(), text[span.start : m.end()]) if m else span
 
 
 def _address_region(text: str, start: int) -> int:

@@ -13,59 +13,17 @@ from bisect import bisect_left
 
 from app.core.redact.base import Kind, Span
 from app.core.redact.intervals import Ranges
-from app.core.redact.lexicon import CLINICAL_HEADS, MEDICAL_ENDINGS, NameLists
+from app.core.redact.lexicon import CLINICAL_HEADS, MEDICAL_ENDINGS, NameLists, shipped_words
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
-from app.core.redact.rules_clinical import MEDICATION_BEFORE, drug_in_context
 from app.core.redact.rules_dates import CALENDAR_WORDS, WEEKDAY_ABBREVIATIONS
 from app.core.redact.rules_names import Word, name_label
+from app.core.redact.vetoes_clinical import MEDICATION_BEFORE, drug_in_context
 
 PLACE_BEFORE = re.compile(
     r"\b(?:in|from|to|at|near|into|toward|towards|around|visiting|outside|of|via|where)\s*:?\s*$", re.IGNORECASE
 )
-SUBJECT_VERBS = frozenset(
-    [
-        "is",
-        "was",
-        "has",
-        "had",
-        "began",
-        "begins",
-        "said",
-        "says",
-        "shouted",
-        "shouts",
-        "will",
-        "would",
-        "can",
-        "could",
-        "did",
-        "does",
-        "went",
-        "goes",
-        "lives",
-        "lived",
-        "works",
-        "worked",
-        "called",
-        "calls",
-        "told",
-        "tells",
-        "asked",
-        "asks",
-        "wrote",
-        "writes",
-        "sang",
-        "sings",
-        "died",
-        "became",
-        "becomes",
-        "and",
-        "always",
-        "never",
-        "also",
-        "just",
-    ]
-)
+# Words after a sentence's subject: "Shovda is very reliable", "Leppen said".
+SUBJECT_VERBS = shipped_words("subject_verbs.txt")
 # "her son rajesh", "my wife, Ingrid": a relative named right after the word for them.
 RELATIVES = (
     r"wife|husband|son|daughter|mother|father|mum|mom|dad|brother|sister|partner|fianc[eé]e?|girlfriend|boyfriend|"
@@ -87,65 +45,8 @@ CUE_WORD = re.compile(
     re.IGNORECASE,
 )
 SPEAKER_LABEL = re.compile(r"^\s*>?\s*([A-Z][\w'’\-\u00C0-\u024F]*(?: [A-Z][\w'’\-\u00C0-\u024F]*)?)\s*:", re.MULTILINE)
-FIELD_LABELS = frozenset(
-    [
-        "name",
-        "address",
-        "phone",
-        "mobile",
-        "desk",
-        "fax",
-        "email",
-        "e-mail",
-        "website",
-        "date",
-        "when",
-        "where",
-        "zip",
-        "dob",
-        "mrn",
-        "subject",
-        "re",
-        "note",
-        "plan",
-        "assessment",
-        "impression",
-        "history",
-        "diagnosis",
-        "medications",
-        "allergies",
-        "user",
-        "bot",
-        "patient",
-        "doctor",
-        "nurse",
-        "time",
-        "id",
-        "title",
-        "company",
-        "organization",
-        "organisation",
-        "age",
-        "sex",
-        "gender",
-        "cc",
-        "hpi",
-        "ros",
-        "exam",
-        "findings",
-        "procedure",
-        "indication",
-        "comments",
-        "recommendations",
-        "results",
-        "labs",
-        "vitals",
-        "signature",
-        "from",
-        "to",
-        "directed",
-    ]
-)
+# Form fields and note sections ("Name:", "Plan:"): a line they open has no speaker label.
+FIELD_LABELS = shipped_words("field_labels.txt")
 
 
 def _sentence_start(text: str, start: int) -> bool:

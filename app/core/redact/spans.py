@@ -9,6 +9,9 @@ from collections.abc import Iterable
 
 from app.core.redact.base import Kind, Span
 from app.core.redact.intervals import Ranges, as_ranges
+from app.core.redact.lexicon import NameLists
+from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
+from app.core.redact.rules_names import Word, is_lowercase_text
 
 # Detections that rest on a statistical model or a name list: a protected clinical term overrides them.
 WEAK_SOURCES = frozenset({"ner", "rule:names", "propagated", "rule:facility", "rule:proper"})
@@ -101,3 +104,46 @@ def find_mentions(text: str, phrase: str) -> Iterable[tuple[int, int]]:
         return []
     pattern = r"(?<![\w])" + r"\s+".join(re.escape(p) for p in phrase.split()) + r"(?![\w])"
     return ((m.start(), m.end()) for m in re.finditer(pattern, text, re.IGNORECASE))
+
+
+# Sources whose names spread to every later mention of their words, whether or not a name list knows the words.
+STRONG_NAME_SOURCES = ("rule:title", "rule:spelled", "known", "deny", "manual", "rule:names")
+
+
+def propagate_mentions(
+    text: str, words: list[Word], spans: list[Span], allow: Ranges, protected: Ranges, names: NameLists
+) -> list[Span]:
+    """Every mention of a word of a name found elsewhere in the text ("stephanie morales ... thanks
+    stephanie"). Words that are also English words ("green", "king") spread only with a capital letter."""
+    found: dict[str, Span] = {}
+    for span in spans:
+        if span.kind != Kind.NAME:
+            continue
+        for w in re.findall(r"[^\W\d_][\w'’-]*", span.text):
+            norm = w.lower().rstrip("'’s") if w.lower().endswith(("'s", "’s")) else w.lower()
+            if len(norm) < 3 or norm in FUNCTION_WORDS or norm in TITLES_ABBREV or norm in TITLES_WORD:
+                continue
+            if w.isupper() and len(w) > 1:
+                continue  # "XYZ", "WNL": abbreviations spread nothing
+            # Only words a name list knows, or names found by strong evidence, are looked for elsewhere.
+            if span.source in STRONG_NAME_SOURCES or norm in names.first or norm in names.surnames:
+                found.setdefault(norm, span)
+    if not found:
+        return []
+    lower_text = is_lowercase_text(text)
+    out: list[Span] = []
+    for w in words:
+        source = found.get(w.norm)
+        if source is None or (source.start <= w.start < source.end):
+            continue
+        ordinary = names.is_ambiguous(w.norm) or w.norm in names.english or "'" in w.norm
+        # "randy gutierrez ... bye randy": an ambiguous first name spreads when its full name was certain.
+        anchored = w.norm in names.first_ambiguous and any(
+            t in names.first or t in names.surnames for t in re.findall(r"[a-z]+", source.text.lower())
+        )
+        if ordinary and (lower_text or not w.titlecase) and not anchored:
+            continue
+        candidate = Span(w.start, w.end, Kind.NAME, text[w.start : w.end], 0.7, "propagated", source.label)
+        if not (allow.contains(w.start, w.end) or protected.contains(w.start, w.end)):
+            out.append(candidate)
+    return out

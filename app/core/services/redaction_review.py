@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from app.core.redact.base import Kind, Redactor, Span, manual_span
+from app.core.redact.base import Alias, Kind, Redactor, Span, manual_span
 from app.core.redact.pseudonyms import PseudonymMap, render
 from app.core.storage import Repositories
 
@@ -30,6 +30,9 @@ class Approved:
 class Detected:
     spans: list[Span]
     redacted: str  # the preview with every detected identifier hidden
+    # Misheard names of people the encounter knows: they keep that person's placeholder in the preview and in the
+    # approved text alike (applied to each step's own copy of the map).
+    aliases: tuple[Alias, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,24 @@ class ReviewSession:
         seconds."""
         pseudonyms = self.pseudonyms()
         if progress is not None and _reports_progress(redactor):
-            spans = list(redactor.detect(text, pseudonyms, progress=progress))  # type: ignore[call-arg]
+            detection = redactor.detect(text, pseudonyms, progress=progress)  # type: ignore[call-arg]
         else:
-            spans = list(redactor.detect(text, pseudonyms))
-        return Detected(spans, render(text, spans, pseudonyms).redacted_text)
+            detection = redactor.detect(text, pseudonyms)
+        spans = list(detection.spans)
+        pseudonyms.add_aliases(detection.aliases)  # the preview shows a misheard known name as that person
+        return Detected(spans, render(text, spans, pseudonyms).redacted_text, tuple(detection.aliases))
 
-    def preview(self, text: str, spans: Sequence[Span]) -> str:
-        return render(text, list(spans), self.pseudonyms()).redacted_text
-
-    def approve(self, text: str, spans: Sequence[Span]) -> Approved:
+    def _with(self, aliases: Sequence[Alias]) -> PseudonymMap:
         pseudonyms = self.pseudonyms()
+        pseudonyms.add_aliases(aliases)
+        return pseudonyms
+
+    def preview(self, text: str, spans: Sequence[Span], aliases: Sequence[Alias] = ()) -> str:
+        return render(text, list(spans), self._with(aliases)).redacted_text
+
+    def approve(self, text: str, spans: Sequence[Span], aliases: Sequence[Alias] = ()) -> Approved:
+        """The text as the doctor approved it; a misheard known name keeps its person's placeholder, as previewed."""
+        pseudonyms = self._with(aliases)
         result = render(text, list(spans), pseudonyms)
         return Approved(text, result.redacted_text, pseudonyms.to_json(), len(result.spans))
 
@@ -85,6 +96,7 @@ class ReviewChoices:
     text: str = ""
     spans: list[Span] = field(default_factory=list)
     kept: set[int] = field(default_factory=set)  # indexes into `spans` left in the text
+    aliases: tuple[Alias, ...] = ()  # from the detection: misheard names of known people (see `Detected`)
 
     def active(self) -> list[Span]:
         return [s for i, s in enumerate(self.spans) if i not in self.kept]

@@ -129,7 +129,7 @@ class RedactionController(QObject):
         job.yielded.connect(lambda percent: self.panel.set_busy(True, f"Looking for identifiers… {percent}%"))
 
         def detected(result: Detected) -> None:
-            self.choices = ReviewChoices(text, result.spans)
+            self.choices = ReviewChoices(text, result.spans, aliases=result.aliases)
             self.panel.show_review(text, self.choices.spans, self.choices.kept, result.redacted)
             self.panel.set_busy(False)
             if approve_after:
@@ -161,8 +161,8 @@ class RedactionController(QObject):
 
     def _refresh_preview(self) -> Job:
         session, choices = self._session(), self.choices
-        text, spans = choices.text, choices.active()
-        job = self.hub.run("redact", lambda _r, _t: session.preview(text, spans), "updating the preview",
+        text, spans, aliases = choices.text, choices.active(), choices.aliases
+        job = self.hub.run("redact", lambda _r, _t: session.preview(text, spans, aliases), "updating the preview",
                            slot="redaction-preview")
         job.finished.connect(lambda redacted: self.panel.show_review(text, choices.spans, choices.kept, redacted))
         job.failed.connect(self._failed)
@@ -172,9 +172,9 @@ class RedactionController(QObject):
         if self.encounter_id is None:
             return None
         session, encounter_id = self._session(), self.encounter_id
-        text, spans = self.choices.text, self.choices.active()
+        text, spans, aliases = self.choices.text, self.choices.active(), self.choices.aliases
         self.panel.set_busy(True, "Saving the approved text…")
-        job = self.hub.run("redact", lambda _r, _t: session.approve(text, spans), "applying the review",
+        job = self.hub.run("redact", lambda _r, _t: session.approve(text, spans, aliases), "applying the review",
                            slot="redaction")
         job.finished.connect(lambda approved: self._save(encounter_id, approved))
         job.failed.connect(self._failed)

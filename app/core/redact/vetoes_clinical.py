@@ -23,6 +23,7 @@ from app.core.redact.lexicon import (
     MEDICAL_ENDINGS,
     RELATIVE_WORDS,
     NameLists,
+    shipped_words,
 )
 from app.core.redact.name_words import FUNCTION_WORDS, TITLES_ABBREV, TITLES_WORD
 from app.core.redact.rules_names import Word
@@ -93,12 +94,9 @@ def drug_in_context(text: str, start: int, end: int) -> bool:
     return bool(MEDICAL_ENDINGS.search(text[start:end]) or DOSE_NEAR.match(text[end : end + 40]))
 
 
-# Head words that also follow a person's name in ordinary notes ("Maria positive for flu", "Jones II").
-_NOT_EPONYM_HEADS = frozenset(
-    {"i", "ii", "iii", "iv", "v", "positive", "negative", "cross", "body", "bodies", "area", "point", "space", "law",
-     "rule", "rules", "position", "index", "block", "visual", "node", "nodes"}
-)  # fmt: skip
-EPONYM_HEADS = CLINICAL_HEADS - _NOT_EPONYM_HEADS
+# The clinical head words, less those that also follow a person's name in ordinary notes ("Maria positive for
+# flu", "Jones II").
+EPONYM_HEADS = CLINICAL_HEADS - shipped_words("not_eponym_heads.txt")
 _TITLE_BEFORE = re.compile(r"\b(?:" + "|".join(sorted(TITLES_ABBREV | TITLES_WORD)) + r")\.?\s*$", re.IGNORECASE)
 
 
