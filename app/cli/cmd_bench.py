@@ -24,13 +24,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--quick", action="store_true", help="few repetitions: checks the plumbing, not for numbers")
     p.add_argument("-o", "--output", type=Path, help="also write the JSON results to this file")
+    p.add_argument(
+        "--sets",
+        default="",
+        metavar="SETS",
+        help="redact: also score these data sets, comma-separated or 'all' "
+        "(dev, heldout, nursing, conversations, world, aci); always in full, also with --quick",
+    )
     p.set_defaults(run=run)
 
 
-def run_stages(stages: list[str], ctx: CliContext, quick: bool) -> dict[str, Any]:
+def run_stages(stages: list[str], ctx: CliContext, quick: bool, redact_sets: str = "") -> dict[str, Any]:
     from app.core.bench.common import BenchRequest, machine_description
+    from app.core.bench.redact_sets import parse_sets
 
-    request = BenchRequest(ctx.settings, ctx.models_dir, ctx.data_dir, quick=quick, progress=ctx.progress)
+    request = BenchRequest(
+        ctx.settings,
+        ctx.models_dir,
+        ctx.data_dir,
+        quick=quick,
+        progress=ctx.progress,
+        redact_sets=parse_sets(redact_sets) if redact_sets else (),
+    )
     results: dict[str, Any] = {"machine": machine_description(), "quick": quick, "stages": {}}
     for stage in stages:
         try:
@@ -51,7 +66,7 @@ def run_stages(stages: list[str], ctx: CliContext, quick: bool) -> dict[str, Any
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     stages = [args.stage] if args.stage else list(STAGES)
-    results = run_stages(stages, ctx, args.quick)
+    results = run_stages(stages, ctx, args.quick, args.sets)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -61,11 +76,20 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         for stage, figures in results["stages"].items():
             ctx.result(f"[{stage}]")
             for key, value in figures.items():
-                ctx.result(f"  {key:40} {value}")
+                if key != "sets":
+                    ctx.result(f"  {key:40} {value}")
             if stage == "redact":
                 for line in redact_long_text_table(figures):
                     ctx.result(line)
+                for line in redact_sets_table(figures.get("sets") or {}):
+                    ctx.result(line)
     return 0
+
+
+def redact_sets_table(sets: dict[str, Any]) -> list[str]:
+    from app.core.bench.redact_sets import sets_table
+
+    return list(sets_table(sets)) if sets else []
 
 
 def redact_long_text_table(figures: dict[str, Any]) -> list[str]:

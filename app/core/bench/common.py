@@ -24,6 +24,7 @@ class BenchRequest:
     data_dir: Path
     quick: bool = False  # fewer repetitions: for tests that only check the plumbing
     progress: Callable[[str], None] = field(default=lambda _msg: None)
+    redact_sets: tuple[str, ...] = ()  # `bench redact --sets`: data sets to score (see app/core/bench/redact_sets.py)
 
 
 class PeakMemory:

@@ -15,6 +15,9 @@ Figures:
   100 KB, 1 MB and 4 MB (100 KB and 256 KB with `quick`), made of the MTSamples notes and dev texts one after another
   (the dictation repeated outside a development checkout). Equal figures mean time grows linearly with the text;
   long_growth is the largest size's figure over the smallest's. Target <= 2 s per 100 KB.
+- sets (with `--sets`): recall, name recall, character precision, over-redaction and time per data set, the
+  development text the rules were written against apart from the held-out split and the project's own held-out
+  cases (see redact_sets.py). Scored in full also with `quick`.
 - peak_rss_mib: the highest resident memory seen during the run.
 """
 
@@ -27,6 +30,7 @@ import time
 from typing import Any
 
 from app.core.bench.common import BenchRequest, PeakMemory
+from app.core.bench.redact_sets import score_sets
 from app.core.paths import install_root
 
 TARGET_DICTATION_MS = 50.0
@@ -113,6 +117,8 @@ def run(request: BenchRequest) -> dict[str, Any]:
             direct_times.append((time.perf_counter() - t0) * 1000)
         out["spacy_direct_dictation_ms"] = round(statistics.median(direct_times), 2)
         out.update(_clinical_figures(redactor, request.quick))
+        if request.redact_sets:
+            out["sets"] = score_sets(request.redact_sets, lambda t: redactor.detect_many([t])[0], request.progress)
         out.update(_long_text_figures(redactor, request))
     out["peak_rss_mib"] = peak.peak_mib
     return out
