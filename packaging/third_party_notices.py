@@ -36,6 +36,11 @@ LICENCE_NAME = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|THIRDPARTYNOTICES|THIRD_
 MAX_LICENCE_BYTES = 2_000_000
 OWN_DISTRIBUTIONS = {"clinic-assistant"}
 RULE = "=" * 100
+# Upstream authors a wheel's own licence file does not name, though their work ships inside it.
+UPSTREAM_NOTES = {
+    "zxcvbn": "A Python port of Dropbox's zxcvbn, whose word and password frequency lists it ships: MIT License, "
+    "Copyright (c) 2012-2016 Dan Wheeler and Dropbox, Inc. (the MIT text below).",
+}
 
 
 @dataclass
@@ -129,6 +134,7 @@ def python_components(roots: set[str]) -> list[Component]:
         if not name or name.lower() in OWN_DISTRIBUTIONS or name in found or not _dist_roots(dist) & roots:
             continue
         comp = Component(name, dist.version, _licence_of(dist.metadata), "python", _url_of(dist.metadata))
+        comp.note = UPSTREAM_NOTES.get(name.lower(), "")
         for f in dist.files or ():
             path = PurePosixPath(str(f))
             if LICENCE_NAME.match(path.name) and path.suffix not in {".py", ".pyc"}:

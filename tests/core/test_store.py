@@ -123,7 +123,7 @@ def test_encounters_in_date_order_and_the_summary_counts(store: Store) -> None:
     r.messages.add(first.id, MessageRole.USER, "q [NAME_1]", "q Hiro")
     note = r.notes.create(first.id, NoteKind.SOAP, "S: well")
     r.notes.accept(note.id)
-    summary = r.patients.summary(pid)
+    summary = r.patients.overview(pid)
     assert summary.patient.id == pid
     assert [o.encounter.id for o in summary.encounters] == [later.id, first.id]
     newest, oldest = summary.encounters
@@ -183,7 +183,7 @@ def test_audit_log_has_who_what_which_when_and_no_content(store: Store) -> None:
     pid = r.patients.add("Quillfeather", "Ottoline", mrn="SECRET-MRN").id
     eid = r.encounters.add(pid, reason="secret reason").id
     r.messages.add(eid, MessageRole.USER, "secret redacted", "secret display")
-    r.patients.summary(pid)
+    r.patients.overview(pid)
     entries = r.audit.entries()
     actions = [(e.action, e.record_type, e.record_id) for e in entries]
     assert ("create", "patient", pid) in actions and ("view", "patient", pid) in actions

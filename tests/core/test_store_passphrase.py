@@ -1,4 +1,4 @@
-"""Passphrase strength rules and the wrong-passphrase slow-down."""
+"""Passphrase strength (zxcvbn, with the clinic's names counting for nothing) and the wrong-passphrase slow-down."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config import Settings
+from app.core.services.passphrases import change_passphrase, words_to_avoid
 from app.core.storage.cipher import CipherParams, derive_key, key_spec, passphrase_bytes, wipe
-from app.core.storage.passphrase import UnlockThrottle, WeakPassphrase, check_passphrase, require_strong
+from app.core.storage.passphrase import (
+    UnlockThrottle,
+    WeakPassphrase,
+    check_passphrase,
+    name_words,
+    require_strong,
+)
+from app.core.storage.store import Store
 
 
 @pytest.mark.parametrize(
@@ -27,6 +36,56 @@ def test_weak_passphrases_are_refused_with_a_reason(weak: str) -> None:
 def test_strong_passphrases_pass(strong: str) -> None:
     assert check_passphrase(strong).ok
     require_strong(strong)
+
+
+@pytest.mark.parametrize("weak", ["Summer2024!!", "Oswin1958!", "Welcome2025!", "clinicassistant2024"])
+def test_seasons_names_with_years_and_the_apps_own_words_are_weak(weak: str) -> None:
+    verdict = check_passphrase(weak, name_words("Oswin Harrow"))
+    assert not verdict.ok and verdict.score < 4 and verdict.guesses_log10 < 10
+    assert verdict.message().endswith("add another unrelated word or two")
+
+
+def test_random_words_are_strong_enough() -> None:
+    verdict = check_passphrase("copper lantern violet harbour 77", name_words("Oswin Harrow"))
+    assert verdict.ok and verdict.score == 4 and verdict.guesses_log10 >= 10 and verdict.problems == []
+
+
+def test_a_name_the_clinic_knows_counts_for_nothing() -> None:
+    """zxcvbn alone rates a full name with spaces and a year as strong; without the name nothing is left."""
+    name_and_year = "Jane Example 1957"
+    assert check_passphrase(name_and_year).ok
+    verdict = check_passphrase(name_and_year, name_words("Example, Jane"))
+    assert not verdict.ok
+    assert "a name or a word tied to this clinic" in verdict.message() and "years" in verdict.message()
+    assert "Jane" not in verdict.message() and "Example" not in verdict.message()  # never echoes the passphrase
+    assert not check_passphrase("Oswin1958!", name_words("Oswin Harrow")).ok
+    # a word that merely contains a name is still a word of its own
+    assert check_passphrase("copper lantern violet harbour 77", name_words("Violet Ann Lant")).ok
+
+
+def test_name_words_take_every_word_and_the_name_run_together() -> None:
+    assert name_words("Dr Oswin O'Hara-Smith", "") == {"oswin", "hara", "smith", "droswinoharasmith"}
+
+
+def test_words_to_avoid_come_from_the_settings_and_every_patient(tmp_path: Path) -> None:
+    settings = Settings()
+    settings = settings.model_copy(update={"ui": settings.ui.model_copy(
+        update={"doctor_name": "Dr Marguerite Quill", "clinic_name": "Larchmont Family Practice"}
+    )})
+    with Store(tmp_path / "data", kdf_iterations=4000) as store:
+        store.create("correct horse battery staple")
+        store.repositories().patients.add("Thistlewood", "Oswin")
+        words = words_to_avoid(settings, store)
+        assert {"marguerite", "quill", "larchmont", "thistlewood", "oswin"} <= words
+        assert "thistlewood" not in words_to_avoid(settings)  # no store: the settings' names and the user's only
+        current = "correct horse battery staple"
+        with pytest.raises(WeakPassphrase):
+            list(change_passphrase(store, current, "Thistlewood Oswin 1958", words))
+        steps = list(change_passphrase(store, current, "copper lantern violet harbour 77", words))
+        assert steps[-1].done and "changed" in steps[-1].message
+        store.lock()
+        store.unlock("copper lantern violet harbour 77")
+        assert store.repositories().patients.count() == 1
 
 
 def test_throttle_waits_longer_after_each_miss_and_resets(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ _WORKER = textwrap.dedent(
     r.db.all("SELECT * FROM patients ORDER BY search_name DESC, given_names, family_name")
     r.db.all("SELECT DISTINCT display_content FROM messages ORDER BY 1")
     r.db.execute("VACUUM")
-    r.patients.summary(pid)
+    r.patients.overview(pid)
     assert store.check().ok
     store.backup(backup)
     print("OPEN", flush=True)

@@ -1,4 +1,5 @@
-"""The session: first run or unlock at start, lock on demand or after idle time, unlock again.
+"""The session: first run or unlock at start, lock on demand or after idle time, unlock again; and changing the
+passphrase (File → Change passphrase), on the store's thread like the CLI's `store passwd`.
 
 Locking hides patient data first (listeners of `locking` clear their views and queue their last saves on the store
 lane), then closes the store on its thread (SQLCipher forgets the key), then asks for the passphrase. Work that is
@@ -24,7 +25,9 @@ from app.core.storage.opening import StoreDamaged
 from app.core.storage.salvage import salvage_target
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
+from app.ui.session.change_passphrase_dialog import ChangePassphraseDialog
 from app.ui.session.first_run import FirstRunWizard
+from app.ui.session.passphrase_change import PassphraseChange, prepare_estimator_on
 from app.ui.session.salvage_offer import SalvageOffer
 from app.ui.session.unlock_dialog import UnlockDialog
 from app.ui.workers import Job
@@ -36,6 +39,7 @@ _ACTIVITY = {
     QEvent.Type.TouchBegin,
 }
 MAX_CHECK_MS = 15000
+LOCKED_MESSAGE = "Clinic Assistant is locked. The patient records are hidden until the passphrase is entered."
 
 
 class SessionController(QObject):
@@ -68,6 +72,7 @@ class SessionController(QObject):
         self.wizard: FirstRunWizard | None = None
         self.unlock_dialog: UnlockDialog | None = None
         self.salvage_offer: SalvageOffer | None = None
+        self.passphrase = PassphraseChange(hub, presenter, parent_window, self.lock)
         self._last_activity = clock()
         self._idle_timer = QTimer(self)
         self._idle_timer.setObjectName("idleLock")
@@ -85,11 +90,19 @@ class SessionController(QObject):
     # -- start ---------------------------------------------------------------------------------------------------
     def start(self) -> Job:
         job = self.hub.run("store", lambda store, _t: bool(store.exists()), "checking for a store")
-        job.finished.connect(lambda exists: self.ask_unlock() if exists else self.first_run())
+        job.finished.connect(lambda exists: self._started(bool(exists)))
         job.failed.connect(lambda exc: self.presenter.present(exc, "opening the store"))
         return job
 
+    def _started(self, store_exists: bool) -> None:
+        if store_exists:
+            self.locked.emit(LOCKED_MESSAGE)  # the window says so behind the dialog, should it be cancelled
+            self.ask_unlock()
+        else:
+            self.first_run()
+
     def first_run(self) -> FirstRunWizard:
+        prepare_estimator_on(self.hub)
         wizard = FirstRunWizard(self.hub, self.presenter, self.window)
         wizard.completed.connect(self.create_store)
         wizard.rejected.connect(self._forget_dialogs)
@@ -200,7 +213,7 @@ class SessionController(QObject):
         self.unlock_dialog = None
 
     # -- lock ----------------------------------------------------------------------------------------------------
-    def lock(self, reason: str = "Locked.") -> None:
+    def lock(self, reason: str = LOCKED_MESSAGE) -> None:
         """Lock once the work that must not be lost (a dictation's last words) has finished."""
         if not self.is_unlocked or self.is_locking:
             return
@@ -228,8 +241,14 @@ class SessionController(QObject):
         job.failed.connect(lambda exc: self.presenter.present(exc, "locking the store"))
         job.ended.connect(lambda: self.locked.emit(reason))
         log.info("session locked")
-        self.ask_unlock(reason)
+        self.passphrase.close()
+        self.ask_unlock()  # the reason is on the locked page behind it: said once
         return job
+
+    # -- change passphrase ---------------------------------------------------------------------------------------
+    def change_passphrase(self) -> ChangePassphraseDialog | None:
+        """File → Change passphrase (only while unlocked: the current passphrase is proven on the open store)."""
+        return self.passphrase.open() if self.is_unlocked else None
 
     # -- idle ----------------------------------------------------------------------------------------------------
     def apply_settings(self, settings: Settings) -> None:
@@ -255,12 +274,14 @@ class SessionController(QObject):
     def check_idle(self) -> None:
         if not self.is_unlocked or self._limit_s <= 0:
             return
-        if self.busy():
+        if self.busy() or self.passphrase.busy:  # a re-encryption is never cut by an idle lock
             self.note_activity()
             return
         if self.idle_seconds() >= self._limit_s:
             minutes = self._limit_s / 60.0
-            self.lock(f"Locked after {minutes:g} idle minute(s). Enter the passphrase to continue.")
+            unit = "minute" if minutes == 1 else "minutes"
+            self.lock(f"Clinic Assistant locked itself after {minutes:g} idle {unit}. The patient records are hidden "
+                      "until the passphrase is entered.")
 
     def _watch(self, window: QWindow | None) -> None:
         if window is not None:
@@ -278,6 +299,7 @@ class SessionController(QObject):
             app.focusWindowChanged.disconnect(self._watch)
             for window in app.topLevelWindows():
                 window.removeEventFilter(self)
+        self.passphrase.close()
         for dialog in (self.wizard, self.unlock_dialog, self.salvage_offer):
             if dialog is not None:
                 dialog.close()

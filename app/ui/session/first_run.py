@@ -5,14 +5,13 @@ own thread). The wizard stays open, busy, until the store exists; a problem retu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QLabel,
-    QLineEdit,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -20,9 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.config import GpuSettings, Settings
-from app.core.storage.passphrase import check_passphrase
+from app.core.services.passphrases import words_to_avoid
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
+from app.ui.session.dialog_parts import wrapped_label
+from app.ui.session.new_passphrase import NewPassphraseFields
 from app.ui.settings import field_text
 from app.ui.settings.field_editors import FieldEditor, editor_for
 from app.ui.settings.gpu_panel import GpuPanel
@@ -32,62 +33,31 @@ SYSTEM_DEFAULT = "System default"
 GPU_FIELDS = ("n_gpu_layers", "split_mode", "flash_attn", "n_ctx")
 
 
-def _problem_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
 class PassphrasePage(QWizardPage):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, avoid: Iterable[str] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle("Protect the patient records")
         self.setSubTitle(
             "Choose a passphrase. Everything is stored encrypted with it; without it nobody, not even support, can "
             "open the records. A few unrelated words make a strong, memorable passphrase."
         )
-        form = QFormLayout(self)
-        self.first = QLineEdit()
-        self.first.setObjectName("newPassphrase")
-        self.first.setAccessibleName("New passphrase")
-        self.second = QLineEdit()
-        self.second.setObjectName("repeatPassphrase")
-        self.second.setAccessibleName("Repeat the passphrase")
-        for line in (self.first, self.second):
-            line.setEchoMode(QLineEdit.EchoMode.Password)
-            line.textChanged.connect(self._check)
-        form.addRow("&Passphrase", self.first)
-        form.addRow("&Repeat", self.second)
-        self.feedback = _problem_label("passphraseFeedback")
-        form.addRow(self.feedback)
-        self._ok = False
-
-    def _check(self) -> None:
-        text = self.first.text()
-        result = check_passphrase(text)
-        if not text:
-            message = ""
-        elif not result.ok:
-            message = "Not yet: " + result.message() + "."
-        elif self.second.text() != text:
-            message = "Strong enough. Type it again below." if not self.second.text() else "The two do not match."
-        else:
-            message = "Strong enough, and both match."
-        self._ok = result.ok and self.second.text() == text
-        self.feedback.setText(message)
-        self.completeChanged.emit()
+        layout = QVBoxLayout(self)
+        self.fields = NewPassphraseFields(avoid)
+        self.fields.changed.connect(self.completeChanged)
+        layout.addWidget(self.fields)
+        layout.addStretch(1)
+        self.first = self.fields.first
+        self.second = self.fields.second
+        self.feedback = self.fields.feedback
 
     def isComplete(self) -> bool:
-        return self._ok
+        return self.fields.is_ready()
 
     def show_problem(self, text: str) -> None:
-        self.feedback.setText(text)
+        self.fields.show_problem(text)
 
     def clear(self) -> None:
-        self.first.clear()
-        self.second.clear()
+        self.fields.clear()
 
 
 class MicrophonePage(QWizardPage):
@@ -101,7 +71,7 @@ class MicrophonePage(QWizardPage):
         self.devices.setAccessibleName("Microphone")
         self.devices.addItem(SYSTEM_DEFAULT)
         layout.addWidget(self.devices)
-        self.note = _problem_label("microphoneNote")
+        self.note = wrapped_label("microphoneNote")
         layout.addWidget(self.note)
         self._current = current
         job = hub.run_on("tools", self._list_devices, "listing microphones")
@@ -174,7 +144,7 @@ class FirstRunWizard(QWizard):
         self.setObjectName("firstRunWizard")
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
         self._settings = hub.settings
-        self.passphrase_page = PassphrasePage()
+        self.passphrase_page = PassphrasePage(words_to_avoid(self._settings))  # no store yet: no patients
         self.models_page = QWizardPage()
         self.models_page.setTitle("Models")
         self.models_page.setSubTitle("Speech, identifier, language and voice models run on this computer only.")
