@@ -172,7 +172,7 @@ def _summary(args: argparse.Namespace, ctx: CliContext) -> int:
                         ctx.message(f"note version {outcome.note_version_id}: {describe_outcome(outcome)}")
                     ctx.progress(f"{number} note version(s) summarised", terminal_only=True)
                 ctx.end_progress()
-            repos.patients.summary(patient.id)  # the patient view, audited as one
+            repos.patients.overview(patient.id)  # the patient view, audited as one
             summary = patient_summary(repos, patient.id, today)
     finally:
         if llm is not None:

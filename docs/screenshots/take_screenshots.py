@@ -26,7 +26,7 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.core.audio.replay import FileReplaySource  # noqa: E402
-from app.core.storage.models import MessageRole, NoteAuthor, NoteKind  # noqa: E402
+from app.core.storage.records import MessageRole, NoteAuthor, NoteKind  # noqa: E402
 from app.core.storage.store import Store  # noqa: E402
 from app.ui.application import ClinicApplication  # noqa: E402
 from app.ui.engines import EngineFactories  # noqa: E402

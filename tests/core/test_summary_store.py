@@ -194,7 +194,7 @@ def test_migration_3_adds_note_facts_to_a_version_2_store() -> None:
     db.attach(sqlite3.connect(":memory:", isolation_level=None), sqlite3.Error)
     migrate(db, target=2)
     db.execute("INSERT INTO patients(id, family_name, created_at, updated_at) VALUES (1, 'A', 't', 't')")
-    assert migrate(db) == [3]
+    assert migrate(db, target=3) == [3]
     assert schema_version(db) == 3
     columns = [r[1] for r in db.all("PRAGMA table_info(note_facts)")]
     assert columns == ["note_version_id", "status", "facts_json", "extractor", "error", "updated_at"]

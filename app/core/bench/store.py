@@ -124,8 +124,8 @@ def _queries(repos: _Repos, big: int, typical: int, repeats: int) -> dict[str, f
     return {
         "list_encounters_s": _median(lambda: repos.encounters.for_patient(big), repeats),
         "search_s": statistics.median(_median(_searcher(repos, q), repeats) for q in searches),
-        "patient_view_s": _median(lambda: repos.patients.summary(typical), repeats),
-        "patient_view_big_s": _median(lambda: repos.patients.summary(big), repeats),
+        "patient_view_s": _median(lambda: repos.patients.overview(typical), repeats),
+        "patient_view_big_s": _median(lambda: repos.patients.overview(big), repeats),
     }
 
 
@@ -138,7 +138,7 @@ def _summary_figures(store: Store, patients: int, repeats: int) -> dict[str, Any
     typical = patients // 2
 
     def view() -> None:
-        repos.patients.summary(typical)
+        repos.patients.overview(typical)
         patient_summary(repos, typical)
 
     view_s = _median(view, repeats)

@@ -7,9 +7,11 @@ pipeline and the window both start from here, so both redact the same way.
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.core.redact.known import seed_patient
 from app.core.redact.pseudonyms import PseudonymMap
-from app.core.storage import Repositories
+from app.core.storage import Patient, Repositories
 
 
 def encounter_pseudonyms(repos: Repositories, encounter_id: int, *, date_offsets: bool = True) -> PseudonymMap:
@@ -18,8 +20,13 @@ def encounter_pseudonyms(repos: Repositories, encounter_id: int, *, date_offsets
     if saved is not None:
         return PseudonymMap.from_json(saved.map_json)
     encounter = repos.encounters.get(encounter_id)
-    patient = repos.patients.get(encounter.patient_id)
-    pseudonyms = PseudonymMap(encounter.started_at.date(), date_offsets)
+    return patient_pseudonyms(repos.patients.get(encounter.patient_id), encounter.started_at.date(),
+                              date_offsets=date_offsets)
+
+
+def patient_pseudonyms(patient: Patient, reference: date, *, date_offsets: bool = True) -> PseudonymMap:
+    """A new map that knows the patient (name, MRN, date of birth), with dates said relative to `reference`."""
+    pseudonyms = PseudonymMap(reference, date_offsets)
     seed_patient(
         pseudonyms,
         family_name=patient.family_name,

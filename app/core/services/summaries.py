@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 class ExtractionJob:
     note_version_id: int
     encounter_id: int
+    patient_id: int
     text: str  # patient text
     accepted: bool
     pseudonyms: PseudonymMap | None  # the encounter's map, when the model step will run
@@ -68,7 +69,7 @@ def extraction_job(
 ) -> ExtractionJob:
     version = repos.facts.version(note_version_id)
     pseudonyms = encounter_pseudonyms(repos, version.encounter_id, date_offsets=date_offsets) if with_model else None
-    return ExtractionJob(note_version_id, version.encounter_id, version.text,
+    return ExtractionJob(note_version_id, version.encounter_id, version.patient_id, version.text,
                          version.note_status == NoteStatus.ACCEPTED, pseudonyms)
 
 
@@ -92,11 +93,16 @@ def run_extraction(
 
 
 def save_extraction(
-    repos: Repositories, job: ExtractionJob, result: Extraction | BaseException
+    repos: Repositories, job: ExtractionJob, result: Extraction | BaseException, *, second_reading: bool = False
 ) -> ExtractionOutcome:
+    """Store what the extraction found, or that it failed ("not summarised"). `second_reading`: the model step over
+    a version whose parsers' facts are already saved; if it fails, those facts stay and the version stays summarised.
+    """
     if isinstance(result, BaseException):
         kind = type(result).__name__
         log.warning("extraction of note version %d failed: %s", job.note_version_id, kind)
+        if second_reading:
+            return ExtractionOutcome(job.note_version_id, repos.facts.status(job.note_version_id), error=kind)
         repos.facts.mark_failed(job.note_version_id, kind)
         return ExtractionOutcome(job.note_version_id, ExtractionStatus.FAILED, error=kind)
     with repos.db.transaction("save the note's summary facts"):

@@ -10,7 +10,7 @@ from typing import Any
 from app.core.errors import InputError, StorageError
 from app.core.storage.audit import AuditAction, AuditLog
 from app.core.storage.connection import Database
-from app.core.storage.records import Encounter, EncounterOverview, EncounterStatus, Patient, PatientSummary
+from app.core.storage.records import Encounter, EncounterOverview, EncounterStatus, Patient, PatientOverview
 from app.core.storage.schema import (
     from_db_date,
     from_db_time,
@@ -132,6 +132,10 @@ class PatientRepository:
     def count(self) -> int:
         return int(self._db.scalar("SELECT count(*) FROM patients"))
 
+    def names(self) -> list[str]:
+        """Every patient's given and family names, one string each: the words a new passphrase must not lean on."""
+        return [f"{given} {family}" for family, given in self._db.all("SELECT family_name, given_names FROM patients")]
+
     def search(self, text: str = "", *, date_of_birth: date | None = None, limit: int = 50) -> list[Patient]:
         """Find patients by name words (any order, word starts, accents and case ignored), by MRN or another
         identifier, or by date of birth (ISO `YYYY-MM-DD` typed as the text, or the keyword)."""
@@ -166,7 +170,7 @@ class PatientRepository:
         params.append(int(limit))
         return self._with_identifiers(self._db.all(sql, params))
 
-    def summary(self, patient_id: int) -> PatientSummary:
+    def overview(self, patient_id: int) -> PatientOverview:
         """The patient view: demographics and encounters (newest first) with what each holds. Audited as a view."""
         patient = self.get(patient_id)
         rows = self._db.all(
@@ -183,7 +187,7 @@ class PatientRepository:
             EncounterOverview(encounter_from_row(r[:7]), r[7], r[8], r[9], r[10]) for r in rows
         ]
         self._audit.record(AuditAction.VIEW, "patient", patient_id)
-        return PatientSummary(patient=patient, encounters=overviews)
+        return PatientOverview(patient=patient, encounters=overviews)
 
     def _ensure_mrn_free(self, mrn: str | None, own_id: int | None) -> None:
         if mrn is None:

@@ -72,7 +72,7 @@ class Encounter:
 
 @dataclass(frozen=True)
 class EncounterOverview:
-    """One row of a patient's summary view: the encounter and how much it holds."""
+    """One row of a patient's overview: the encounter and how much it holds."""
 
     encounter: Encounter
     transcript_count: int
@@ -82,8 +82,9 @@ class EncounterOverview:
 
 
 @dataclass(frozen=True)
-class PatientSummary:
-    """Everything the patient view shows first: demographics and encounters, newest first."""
+class PatientOverview:
+    """The patient's record at a glance: demographics and encounters, newest first, with what each holds (counts).
+    The clinical summary of the patient's notes is `app.core.summary.items.PatientSummary`."""
 
     patient: Patient
     encounters: list[EncounterOverview]

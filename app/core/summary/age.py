@@ -1,4 +1,4 @@
-"""A patient's age, as the patient view shows it."""
+"""A patient's age, as the patient view shows it; and how long ago (or how soon) a date is, in words."""
 
 from __future__ import annotations
 
@@ -23,3 +23,21 @@ def age_text(dob: date | None, day: date) -> str:
         return f"{years} years"
     months = (day.year - dob.year) * 12 + day.month - dob.month - (1 if day.day < dob.day else 0)
     return f"{months} month{'s' if months != 1 else ''}"
+
+
+def said_when(day: date, today: date) -> str:
+    """ "today", "3 days ago", "5 weeks ago", "in 2 months", "3 years ago": how a doctor says when, aloud."""
+    days = abs((today - day).days)
+    if days == 0:
+        return "today"
+    if days < 14:
+        amount, unit = days, "day"
+    elif days < 60:
+        amount, unit = round(days / 7), "week"
+    elif days < 730:
+        amount, unit = round(days / 30.44), "month"
+    else:
+        early, late = sorted((day, today))
+        amount, unit = late.year - early.year - ((late.month, late.day) < (early.month, early.day)), "year"
+    amount_text = f"{amount} {unit}{'s' if amount != 1 else ''}"
+    return f"{amount_text} ago" if day < today else f"in {amount_text}"
