@@ -1,8 +1,10 @@
-"""`clinic-assistant store init|check|backup|restore|export|passwd|audit|salvage`: the encrypted store from the shell.
+"""`clinic-assistant store init|check|backup|restore|export|passwd|audit|salvage|server-key`: the encrypted store
+from the shell.
 
 The passphrase comes from a prompt (no echo; asked twice when a new one is set) or, for scripts, from the first
 line(s) of standard input with `--passphrase-stdin` (`passwd` and `salvage --new-passphrase` read two lines: the
-store's, then the new one). It is never a command-line argument, where other users could read it in the process list.
+store's, then the new one; `server-key set` reads the passphrase, then the clinic server's API key). Neither is ever
+a command-line argument, where other users could read it in the process list.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from app.core.storage.records import BackupInfo, CheckReport, SalvageReport
     from app.core.storage.store import Store
 
-ACTIONS = ("init", "check", "backup", "restore", "export", "passwd", "audit", "salvage")
+ACTIONS = ("init", "check", "backup", "restore", "export", "passwd", "audit", "salvage", "server-key")
 EXIT_PROBLEMS = 1  # check: the report was made and found problems
 
 
@@ -82,7 +84,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     salvage.add_argument("--force", action="store_true", help="replace an existing file")
     salvage.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
+    _register_server_key(actions)
     p.set_defaults(run=run)
+
+
+def _register_server_key(actions: argparse._SubParsersAction) -> None:
+    text = "the clinic server's API key, kept in the encrypted store (never in the settings file)"
+    key = actions.add_parser("server-key", help=text, description=text)
+    key_actions = key.add_subparsers(dest="server_key_action", metavar="ACTION", required=True)
+    for name, help_text in (
+        ("set", "store the key: typed without echo, or read from stdin (with --passphrase-stdin: the second line)"),
+        ("clear", "remove the key from the store"),
+    ):
+        parser = key_actions.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument(
+            "--passphrase-stdin", action="store_true", help="read the passphrase from the first line of stdin"
+        )
 
 
 def _read_stdin_line(what: str) -> str:
@@ -123,12 +140,13 @@ def _unlocked(args: argparse.Namespace, ctx: CliContext) -> Store:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     handlers = {
         "init": _init, "check": _check, "backup": _backup, "restore": _restore, "export": _export,
-        "passwd": _passwd, "audit": _audit, "salvage": _salvage,
+        "passwd": _passwd, "audit": _audit, "salvage": _salvage, "server-key": _server_key,
     }
     return handlers[args.store_action](args, ctx)
 
 
 def _init(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.services.passphrases import words_to_avoid
     from app.core.storage.passphrase import PASSPHRASE_ADVICE, require_strong
 
     store = _store(ctx)
@@ -139,7 +157,7 @@ def _init(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.passphrase_stdin:
         ctx.message(f"Choose a passphrase for the new store. {PASSPHRASE_ADVICE}.")
     passphrase = _ask(args, "New passphrase: ", confirm=True)
-    require_strong(passphrase)
+    require_strong(passphrase, words_to_avoid(ctx.settings))
     ctx.progress("creating the encrypted store…")
     with store:
         store.create(passphrase)
@@ -275,17 +293,24 @@ def _export(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _passwd(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.core.services.passphrases import change_passphrase, words_to_avoid
+    from app.core.storage.passphrase import PASSPHRASE_ADVICE
+
     store = _store(ctx)
     if not store.exists():
         raise InputError(f"There is no store in {ctx.data_dir}", "Create one with 'clinic-assistant store init'")
     current = _ask(args, "Current passphrase: ")
     with store:
         store.unlock(current)
+        if not args.passphrase_stdin:
+            ctx.message(f"Choose the new passphrase. {PASSPHRASE_ADVICE}.")
         new = _ask(args, "New passphrase: ", confirm=True)
-        ctx.progress("re-encrypting the store with the new passphrase…")
-        store.rekey(current, new)
-        ctx.end_progress()
-    ctx.result("Passphrase changed. Backups made before keep the passphrase they were made with.")
+        for step in change_passphrase(store, current, new, words_to_avoid(ctx.settings, store)):
+            if step.done:
+                ctx.end_progress()
+                ctx.result(step.message)
+            else:
+                ctx.progress(step.message)
     return 0
 
 
@@ -322,6 +347,11 @@ def _salvage(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InputError(f"There is no store in {ctx.data_dir}", "Check --data-dir")
     passphrase = _ask(args, "Passphrase: ")
     new = _ask(args, "New passphrase: ", confirm=True) if args.new_passphrase else None
+    if new is not None:
+        from app.core.services.passphrases import words_to_avoid
+        from app.core.storage.passphrase import require_strong
+
+        require_strong(new, words_to_avoid(ctx.settings))  # before the long copy, not after it
     ctx.progress("copying every record that can be read…")
     report = store.salvage(args.output, passphrase, new_passphrase=new, overwrite=args.force)
     ctx.end_progress()
@@ -348,3 +378,30 @@ def _print_salvage(ctx: CliContext, report: SalvageReport) -> None:
     if report.placeholders:
         text = ", ".join(f"{k} {v}" for k, v in report.placeholders.items())
         ctx.result(f"Stand-ins named 'Unreadable record' for lost records that others point at: {text}")
+
+
+def _server_key(args: argparse.Namespace, ctx: CliContext) -> int:
+    """The key comes from a prompt or stdin, never from the command line (other users can read the process list)."""
+    from app.core.config import drop_secret_from_file, secret_from_env
+    from app.core.services.server_key import store_key
+
+    with _unlocked(args, ctx) as store:
+        if args.server_key_action == "set":
+            if args.passphrase_stdin or not sys.stdin.isatty():
+                key = _read_stdin_line("API key").strip()
+            else:
+                key = getpass.getpass("Clinic server API key: ").strip()
+            if not key:
+                raise InputError("The API key is empty", "Give the key the clinic server expects")
+            changed = store_key(store, key)
+            ctx.result("Saved the clinic server's API key in the encrypted store." if changed
+                       else "The store already holds this key: nothing changed.")
+        else:
+            changed = store_key(store, "")
+            ctx.result("Removed the clinic server's API key from the store." if changed
+                       else "The store holds no clinic server API key: nothing changed.")
+    if drop_secret_from_file(ctx.config_file):
+        ctx.message(f"The settings file {ctx.config_file} held a key too: it was removed from the file.")
+    if secret_from_env():
+        ctx.message("CLINIC_LLM__SERVER_API_KEY is set in this environment: where it is set, it is used instead.")
+    return 0

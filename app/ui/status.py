@@ -1,5 +1,6 @@
 """The status bar's permanent facts: which model, where it runs (CPU, or GPU with how many layers, as llama.cpp
-reported when it loaded), locked or unlocked; and the progress of long work (loading a model) with Cancel."""
+reported when it loaded), the clinic server's health when the model runs there, locked or unlocked; and the
+progress of long work (loading a model) with Cancel."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ class StatusFacts:
         bar.addWidget(self.progress)
         self.model = self._label(bar, "statusModel", "Language model")
         self.compute = self._label(bar, "statusCompute", "Where the model runs")
+        self.server = self._label(bar, "statusServer", "Clinic server")
+        self.server.hide()  # shown only while the model runs on the clinic server (app/ui/server_status.py)
         self.lock = self._label(bar, "statusLock", "Lock state")
         self._settings: Settings | None = None
         self._loaded: _Loaded | None = None
@@ -104,6 +107,11 @@ class StatusFacts:
         else:
             self.model.setText(display_name(llm.model, runs_on="cpu"))
             self.compute.setText("Runs on: CPU")
+
+    def show_server(self, text: str) -> None:
+        """The clinic server's health in plain words ("Clinic server: ready"); "" hides it (a local model)."""
+        self.server.setText(text)
+        self.server.setVisible(bool(text))
 
     def set_locked(self, locked: bool) -> None:
         # Plain words: a padlock emoji is an empty box on a workstation without an emoji font.

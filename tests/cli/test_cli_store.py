@@ -134,3 +134,23 @@ def test_weak_passphrase_and_missing_store_are_clear(run: Run) -> None:
     assert code == 2 and "store init" in err
     code, _, err = run("store", "init", "--passphrase-stdin", stdin="")
     assert code == 2 and "stdin" in err
+
+
+def test_new_passphrases_are_checked_against_the_clinics_names(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init` and `passwd` use the window's check: zxcvbn, with the doctor's and the patients' names worth nothing."""
+    monkeypatch.setenv("CLINIC_UI__DOCTOR_NAME", "Dr Marguerite Quill")
+    code, _, err = run("store", "init", "--passphrase-stdin", stdin="Marguerite Quill 1971\n")
+    assert code == 2 and "too weak" in err and "a name or a word tied to this clinic" in err
+    assert "Marguerite" not in err  # the passphrase is never repeated back
+    code, _, _ = run("store", "init", "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    assert code == 0
+    with Store(tmp_path / "data", kdf_iterations=KDF) as store:
+        store.unlock(PASSPHRASE)
+        store.repositories().patients.add("Thistlewood", "Oswin")
+    for weak in ("Summer2024!!", "Oswin Thistlewood 1958"):
+        code, _, err = run("store", "passwd", "--passphrase-stdin", stdin=f"{PASSPHRASE}\n{weak}\n")
+        assert code == 2 and "too weak" in err, weak
+    code, out, _ = run("store", "passwd", "--passphrase-stdin", stdin=f"{PASSPHRASE}\n{NEW_PASSPHRASE}\n")
+    assert code == 0 and "Passphrase changed" in out

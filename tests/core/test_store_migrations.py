@@ -12,7 +12,7 @@ from app.core.storage.schema import LATEST_VERSION, MIGRATIONS, migrate, schema_
 
 PASSPHRASE = "correct horse battery staple"
 KDF = 4000
-TESTED_MIGRATIONS = {1, 2, 3}  # 3: tests/core/test_summary_store.py
+TESTED_MIGRATIONS = {1, 2, 3, 4}  # 3: tests/core/test_summary_store.py; 4: tests/core/test_server_key.py
 
 _V1_ROWS = [
     "INSERT INTO patients(id, family_name, given_names, date_of_birth, mrn, sex, created_at, updated_at) "

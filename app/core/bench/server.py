@@ -17,6 +17,8 @@ Figures:
 - first_token_p50_s / p95 (queueing included), answer_p50_s / p95, answers_per_min.
 - queued_notices: "queued, waiting N s" heard by the rooms; rooms_resumed: rooms that completed an answer after the
   restart (must equal rooms).
+- second_turn_first_token_*: before the rooms start, a chat's second turn in one encounter with and without the
+  prompt-cache hint, and after another encounter's request in between (bench/server_cache.py).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 
 import httpx
 
+from app.core.bench import server_cache
 from app.core.bench.common import BenchRequest
 from app.core.config import Settings
 from app.core.errors import AppError, InputError
@@ -56,6 +59,7 @@ DIALOGUES = Path("tests/data/clinical/aci_bench_dev.jsonl")
 DIALOGUE_CHARS = 800  # the opening of each consultation: short prompts keep a 2-core run meaningful
 STARTUP_LIMIT_S = 120.0
 EXTRA_ANSWERS = 2
+CACHE_ENCOUNTERS = 6  # each variant measured twice in each place of the order
 
 
 @dataclass
@@ -254,6 +258,8 @@ def run(request: BenchRequest) -> dict[str, Any]:
     with _server(request, _free_port()) as server:
         startup_s = server.start()
         settings = _settings(request.settings, server.url, server.api_key, max_tokens)
+        request.progress("server bench: second turns with and without the prompt-cache hint")
+        cache = server_cache.measure(settings, dialogues, 1 if request.quick else CACHE_ENCOUNTERS)
         began = time.monotonic()
         until = began + run_s
         restarted = threading.Event()
@@ -304,4 +310,5 @@ def run(request: BenchRequest) -> dict[str, Any]:
         "answers_per_min": round(len(complete) / wall_s * 60, 1) if wall_s > 0 else None,
         "queued_notices": sum(sum(s.kind == "queued" for s in room.notices) for room in rooms),
         "rooms_resumed": sum(room.resumed() for room in rooms),
+        **cache,
     }

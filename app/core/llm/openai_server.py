@@ -18,6 +18,11 @@ Under load (many rooms, one server):
 Structured answers: a probe (`server_probe`) finds out, once per backend object, which way of asking for a JSON
 schema the server really enforces; if none is, the schema goes into the prompt and the answer is checked here, with
 one repair request. The caller validates the JSON anyway.
+
+Prompt cache (`server_cache`): on llama.cpp's llama-server (found by its /props), each request asks to reuse the
+slot's cached prefix and a conversation is pinned to its own slot while that slot is idle; other servers get plain
+OpenAI requests. Health (`server_health`, `check_health`) and the status events (`server_status`) are what the
+window's status bar and answer panel show.
 """
 
 from __future__ import annotations
@@ -28,8 +33,7 @@ import math
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +41,7 @@ import httpx
 
 from app.core.config import Settings
 from app.core.errors import CancelToken, ServerError
+from app.core.llm import server_health
 from app.core.llm.base import (
     Backend,
     ChatMessage,
@@ -47,6 +52,7 @@ from app.core.llm.base import (
     StreamClock,
     TokenStream,
 )
+from app.core.llm.server_cache import NO_HINTS, CacheSupport, conversation_slot, hint_fields, idle_slots, probe_support
 from app.core.llm.server_probe import (
     PROBE_STYLES,
     SchemaStyle,
@@ -58,6 +64,7 @@ from app.core.llm.server_probe import (
     schema_fields,
     validate,
 )
+from app.core.llm.server_status import ServerHealth, ServerStatus, StatusKind, StatusListener
 from app.core.llm.server_transport import Refusal, RequestPump, parse_retry_after, tls_problem
 from app.core.llm.sse import DONE, iter_sse_data
 from app.core.logs import text_stats
@@ -77,19 +84,8 @@ INTERRUPT_HINT = (
     "or use llama.cpp's llama-server (see docs/server.md)"
 )
 
-StatusKind = Literal["queued", "retrying", "format", "repairing", "fallback"]
-
-
-@dataclass(frozen=True)
-class ServerStatus:
-    """Something the window should show while an answer waits or is being checked (never patient text)."""
-
-    kind: StatusKind
-    message: str
-    waited_s: float = 0.0
-
-
-StatusListener = Callable[[ServerStatus], None]
+CacheHints = Literal["auto", "on", "off"]  # "on"/"off" override the probe (the bench compares them)
+__all__ = ["CacheHints", "ServerLlm", "ServerStatus", "ServerUnreachable", "StatusKind", "StatusListener"]
 
 
 class ServerUnreachable(ServerError):
@@ -112,6 +108,7 @@ class ServerLlm:
         client: httpx.Client | None = None,
         retry_backoff_s: float = 0.5,
         on_status: StatusListener | None = None,
+        cache_hints: CacheHints = "auto",
     ) -> None:
         llm = settings.llm
         self._base = llm.server_url.rstrip("/")
@@ -144,8 +141,13 @@ class ServerLlm:
         )
         self._model: str | None = None
         self._schema_style: SchemaStyle | None = None  # None until probed
+        self._cache_hints = cache_hints
+        self._cache: CacheSupport | None = {"auto": None, "on": CacheSupport(1), "off": NO_HINTS}[cache_hints]
+        self._slots_listed = True  # the server's /slots answers (turned off with --no-slots: then never pinned)
+        self._reachable: bool | None = None  # what the last request found; None before the first
         self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
 
     # -- identity ------------------------------------------------------------------------------------------------
     @property
@@ -175,6 +177,29 @@ class ServerLlm:
             listener(ServerStatus(kind, message, round(waited_s, 1)))
         except Exception:  # a listener's failure must not fail the answer
             log.exception("server status listener failed")
+
+    def _reached(self) -> None:
+        """The server answered: say so once after a start or after it could not be reached."""
+        if self._reachable is not True:
+            self._reachable = True
+            self._notify("ready", "The clinic server is ready")
+
+    def _lost(self) -> None:
+        if self._reachable is not False:
+            self._reachable = False
+            self._notify("unreachable", "The clinic server cannot be reached")
+
+    def check_health(self, cancel: CancelToken | None = None) -> ServerHealth:
+        """A quick check for the status bar (no retries, a few seconds at most); reports ready/unreachable as the
+        requests do."""
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        health = server_health.check_health(self._client, self._base, self._connect_s)
+        if health.state == "ready":
+            self._reached()
+        elif health.state == "unreachable":
+            self._lost()
+        return health
 
     # -- errors --------------------------------------------------------------------------------------------------
     def _pause(self, seconds: float, cancel: CancelToken | None) -> None:
@@ -212,6 +237,7 @@ class ServerLlm:
                 f"The clinic server at {self._base} did not answer within {self._timeout_s:g} s",
                 "It may be busy: try again, or raise llm.server_timeout_s",
             )
+        self._lost()  # the status bar says so (and the window keeps checking)
         return ServerUnreachable(
             f"Cannot reach the clinic language-model server at {self._base}",
             "Check that the server is running and that llm.server_url is right (it ends in /v1)",
@@ -222,7 +248,8 @@ class ServerLlm:
         if status in (401, 403):
             return ServerError(
                 f"The clinic server refused the request (HTTP {status}): the API key is missing or wrong",
-                "Set llm.server_api_key to the key the server expects",
+                "Enter the key the server expects in Settings (llm.server_api_key, kept in the encrypted store), or "
+                "with 'clinic-assistant store server-key set'; for headless use set CLINIC_LLM__SERVER_API_KEY",
             )
         if status == 404:
             return ServerError(
@@ -257,6 +284,7 @@ class ServerLlm:
                 if response.status_code not in RETRY_STATUSES or attempt == self._retries:
                     if response.status_code >= 400:
                         raise self._status_error(response.status_code, path)
+                    self._reached()
                     try:
                         return response.json()
                     except json.JSONDecodeError:
@@ -295,7 +323,36 @@ class ServerLlm:
         model = self._resolve_model(cancel)
         yield LoadProgress("connect", 0.5, "Checking which answer formats the server enforces")
         style = self._ensure_style(model, cancel or CancelToken())
-        yield LoadProgress("ready", 1.0, f"Server model '{model}' ready (note format: {style})", done=True)
+        cache = "reused per conversation" if self._ensure_cache().offered else "the server's own"
+        yield LoadProgress(
+            "ready", 1.0, f"Server model '{model}' ready (note format: {style}; prompt cache: {cache})", done=True
+        )
+
+    # -- prompt cache (server_cache) -----------------------------------------------------------------------------
+    def _ensure_cache(self) -> CacheSupport:
+        with self._cache_lock:
+            if self._cache is None:
+                found = probe_support(self._client, self._base, self._connect_s)
+                if found is None:
+                    return NO_HINTS  # not asked this time: asked again with the next request
+                self._cache = found
+            return self._cache
+
+    def _cache_fields(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        support = self._ensure_cache()
+        if not support.offered:
+            return {}
+        slot = conversation_slot(messages, support.slots)
+        if self._cache_hints == "on" or support.slots == 1:
+            return hint_fields(slot)
+        if self._slots_listed:
+            idle = idle_slots(self._client, self._base, self._connect_s)
+            if idle is None:
+                self._slots_listed = False
+                log.info("the server does not list its slots: requests are not pinned to one")
+            elif slot in idle:
+                return hint_fields(slot)
+        return hint_fields(None)  # its slot is busy: the server picks an idle one (by prompt similarity)
 
     # -- what the server enforces --------------------------------------------------------------------------------
     def _ensure_style(self, model: str, cancel: CancelToken) -> SchemaStyle:
@@ -362,6 +419,7 @@ class ServerLlm:
             body["seed"] = sampling.seed
         if sampling.repeat_penalty != 1.0:
             body["repeat_penalty"] = sampling.repeat_penalty  # llama.cpp's name; servers without it ignore it
+        body.update(self._cache_fields(messages))
         if request.json_schema is not None and style is not None:
             if style == "prompt":
                 instruction = prompt_instruction(request.json_schema)
@@ -404,10 +462,13 @@ class ServerLlm:
                 kind, value = item
                 if kind == "line":
                     if not str(value).startswith(":"):  # a keep-alive comment is not the server working on it
-                        started = started or str(value).startswith("data:")
+                        if not started and str(value).startswith("data:"):
+                            started = True  # any queued wait is over: the window stops counting
+                            self._notify("started", "The clinic server is writing the answer", now - began)
                         last = now
                     yield value
                 elif kind == "open":
+                    self._reached()
                     last = now
                 elif kind == "end":
                     return

@@ -23,7 +23,8 @@ from app.core.llm.base import (
     LoadProgress,
     TokenStream,
 )
-from app.core.llm.openai_server import ServerLlm, ServerStatus, ServerUnreachable, StatusListener
+from app.core.llm.openai_server import ServerLlm, ServerUnreachable
+from app.core.llm.server_status import ServerHealth, ServerStatus, StatusListener
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,21 @@ class FallbackLlm:
         self._local: LanguageModel | None = None
         self._local_until = 0.0  # monotonic time until which the local model answers
         self._lock = threading.Lock()
+        self._listener: StatusListener | None = None
         self.on_status = on_status
+
+    @property
+    def on_status(self) -> StatusListener | None:
+        return self._listener
+
+    @on_status.setter
+    def on_status(self, listener: StatusListener | None) -> None:
+        """The server's own events (queued, unreachable…) go to the same listener as the switch to local."""
+        self._listener = listener
+        self._server.on_status = listener
+
+    def check_health(self, cancel: CancelToken | None = None) -> ServerHealth:
+        return self._server.check_health(cancel)
 
     def _active(self) -> LanguageModel:
         with self._lock:

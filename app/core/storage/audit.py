@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     CREATE_STORE = "create_store"
     SALVAGE = "salvage"  # in a salvaged store: it was made from a damaged one
     KEEP_FLAG = "keep_flag"  # a note accepted with a grounding flag left open: one entry per flag, never its text
+    CLEAR = "clear"  # a secret (the clinic server's API key) removed from the store
 
 
 EXPORT_FIELDS = ("id", "at", "os_user", "action", "record_type", "record_id")

@@ -138,6 +138,16 @@ CREATE TABLE note_facts (
 );
 """
 
+# Version 4: secrets the app needs and the settings file must not hold (the clinic server's API key), encrypted with
+# the rest of the store. One row per secret, by name; the audit log records that a secret changed, never its value.
+_V4 = """
+CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
 
 # Latin letters that carry no combining mark to strip (so NFKD leaves them as they are).
 _UNDECOMPOSABLE = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"})
@@ -202,6 +212,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", lambda db: _run_script(db, _V1)),
     Migration(2, "patient search keys and other identifiers", _v2_backfill),
     Migration(3, "facts extracted from accepted notes", lambda db: _run_script(db, _V3)),
+    Migration(4, "secrets kept out of the settings file", lambda db: _run_script(db, _V4)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

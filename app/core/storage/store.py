@@ -63,6 +63,7 @@ from app.core.storage.passphrase import UnlockThrottle, require_strong
 from app.core.storage.patients import EncounterRepository, PatientRepository
 from app.core.storage.records import BackupInfo, CheckReport, SalvageReport
 from app.core.storage.schema import LATEST_VERSION, ensure_not_newer, migrate, schema_version, utc_now
+from app.core.storage.secrets import SecretRepository
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Repositories:
     redaction_maps: RedactionMapRepository
     audit: AuditLog
     facts: FactRepository  # facts extracted from accepted notes, for the patient summary
+    secrets: SecretRepository  # the clinic server's API key: kept here, never in the settings file
 
 
 class Store:
@@ -126,6 +128,7 @@ class Store:
             redaction_maps=RedactionMapRepository(self.db, audit, clock),
             audit=audit,
             facts=FactRepository(self.db, audit, clock),
+            secrets=SecretRepository(self.db, audit, clock),
         )
 
     @classmethod

@@ -165,6 +165,12 @@ class AnswerPanel(QWidget):
         if changed:
             self.state_changed.emit(state.value)
 
+    def show_wait(self, text: str) -> None:
+        """While the answer waits (queued at the clinic server), the banner says so; "" says "Writing…" again.
+        Stop stays what it is while writing: it cancels the wait too."""
+        if self.state == AnswerState.WRITING:
+            self.badge.setText(text or BADGES[AnswerState.WRITING])
+
     def title_text(self) -> str:
         if not self.kind:
             return EMPTY_TITLE

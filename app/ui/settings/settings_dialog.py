@@ -2,7 +2,9 @@
 right (app/ui/settings/section_page.py), one row per field in plain words.
 
 Saving validates the whole model and writes it with `app.core.config.save_settings`; nothing is written while any
-field is invalid. Feature panels are added to a section's page by whoever opens the dialog: the model installer
+field is invalid. The clinic server's API key is never written to the file: a changed key is handed over with
+`server_key_changed`, and the window saves it in the encrypted store on the store lane (settings/server_key.py).
+Feature panels are added to a section's page by whoever opens the dialog: the model installer
 (its list of installed models fills the model choices) and the GPU tools (their probe, run on a worker, decides
 which GPU fields apply to this computer).
 """
@@ -61,6 +63,7 @@ def _setting_value(entry: ModelEntry) -> str:
 
 class SettingsDialog(QDialog):
     saved = Signal(object)  # the new Settings
+    server_key_changed = Signal(str)  # the key as typed ("" = none): for the encrypted store, never the file
     machine_shown = Signal()  # the GPU probe's answer has decided which fields apply
     models_shown = Signal()  # the model choices list the installed models
 
@@ -184,6 +187,8 @@ class SettingsDialog(QDialog):
             self.status.setText(error.one_line())
             return
         log.info("settings saved to %s", path)
+        if settings.llm.server_api_key != self._settings.llm.server_api_key:
+            self.server_key_changed.emit(settings.llm.server_api_key)
         self._settings = settings
         self.saved.emit(settings)
         self.accept()
