@@ -117,7 +117,11 @@ class LlmSettings(Section):
         "http://127.0.0.1:8080/v1", max_length=500, description="Base URL of the clinic server (ends in /v1)."
     )
     server_model: str = Field("", max_length=200, description="Model name on the server; empty = the server's first.")
-    server_api_key: str = Field("", max_length=500, description="API key for the server, if it needs one.")
+    # Never written to the settings file (see SECRET_FIELDS) and never shown in a repr: it lives in the encrypted
+    # store, or in CLINIC_LLM__SERVER_API_KEY for headless use.
+    server_api_key: str = Field(
+        "", max_length=500, repr=False, description="API key for the server, if it needs one (kept in the store)."
+    )
     server_timeout_s: float = Field(60.0, ge=1.0, le=3600.0, description="Seconds to wait for the server to answer.")
     server_retries: int = Field(2, ge=0, le=10, description="Retries when the server cannot be reached.")
     server_context_tokens: int = Field(
@@ -155,6 +159,10 @@ class LlmSettings(Section):
     prior_context: bool = Field(
         True,
         description="When drafting, give the model the redacted summary of the patient's earlier accepted notes.",
+    )
+    summary_model_reading: bool = Field(
+        False,
+        description="After the parsers, let the model read each accepted note (redacted) for the patient summary too.",
     )
     idle_unload_s: int = Field(
         600, ge=0, le=86400, description="Unload the model after this many idle seconds to free VRAM (0 = never)."
@@ -266,6 +274,10 @@ class _EnvShape(BaseSettings, Settings):
 
 
 SECTIONS: tuple[str, ...] = ("asr", "redaction", "llm", "gpu", "tts", "storage", "ui")
+
+# Fields never written to the settings file: saving drops them. The clinic server's API key lives in the encrypted
+# store (app/core/storage/secrets.py, app/core/services/server_key.py) or in CLINIC_LLM__SERVER_API_KEY.
+SECRET_FIELDS: tuple[tuple[str, str], ...] = (("llm", "server_api_key"),)
 
 # schema_version N -> N+1. Each takes and returns the raw TOML dict. Add one when a field is renamed or moved.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -454,17 +466,53 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write atomically: a crash mid-write leaves the old file, never half a file."""
+    """Write atomically: a crash mid-write leaves the old file, never half a file. Secrets (`SECRET_FIELDS`) are
+    left out: the file never holds the clinic server's API key."""
     path = path or default_config_file()
+    data = settings.model_dump(mode="json")
+    for section, key in SECRET_FIELDS:
+        data.get(section, {}).pop(key, None)
+    _write_atomically(path, tomli_w.dumps(data))
+    return path
+
+
+def secret_in_file(path: Path, section: str = "llm", key: str = "server_api_key") -> str:
+    """A secret an older version (or a hand edit) left in the settings file; "" when there is none."""
+    value = _read_file(path).get(section, {})
+    found = value.get(key, "") if isinstance(value, dict) else ""
+    return found if isinstance(found, str) else ""
+
+
+def drop_secret_from_file(path: Path, section: str = "llm", key: str = "server_api_key") -> bool:
+    """Rewrite the settings file without the secret, the rest exactly as it was written (not merged with defaults
+    or the environment). Returns False when the file holds no such field."""
+    data = _read_file(path)
+    values = data.get(section)
+    if not isinstance(values, dict) or key not in values:
+        return False
+    del values[key]
+    _write_atomically(path, tomli_w.dumps(data))
+    return True
+
+
+def secret_from_env(section: str = "llm", key: str = "server_api_key") -> str | None:
+    """The secret given by its CLINIC_* environment variable (names are read case-insensitively, as for every
+    setting), or None. Headless use (a CLI on a server) sets the clinic server's key this way."""
+    wanted = f"{ENV_PREFIX}{section}__{key}".upper()
+    for name, value in os.environ.items():
+        if name.upper() == wanted and value:
+            return value
+    return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = tomli_w.dumps(settings.model_dump(mode="json"))
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    return path
 
 
 def data_dir(settings: Settings) -> Path:

@@ -61,7 +61,8 @@ def _patient_with_an_earlier_note(worker: StoreWorker, *, accepted: bool = True)
 def _draft(worker: StoreWorker, redactor: SpacyRedactor, encounter_id: int, settings: Settings) -> WordModel:
     model = WordModel(answer="Dear colleague, ankle swelling on amlodipine.")  # a letter: plain text
     pipeline = c.ConsultationPipeline(settings, llm=model, redactor=redactor, store=worker)
-    events = list(pipeline.run_text(TODAY, c.ConsultationRequest(encounter_id=encounter_id, task="referral", speak=False)))
+    request = c.ConsultationRequest(encounter_id=encounter_id, task="referral", speak=False)
+    events = list(pipeline.run_text(TODAY, request))
     assert not [e for e in events if isinstance(e, c.StageFailed)]
     return model
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pytestqt.qtbot import QtBot
 from PySide6.QtGui import QTextCursor
+from pytestqt.qtbot import QtBot
 
 from app.core.storage.records import NoteAuthor, NoteKind
 from app.ui.assistant.answer_panel import AnswerState

@@ -87,7 +87,7 @@ def test_consultation_end_to_end(
         assert job is not None
         job.yielded.connect(lambda e: lengths.append(e) if isinstance(e, FileLength) else None)
     assert "surpassed" in panel.transcript_text().lower()
-    assert len(lengths) == 1 and 1.0 < lengths[0].seconds < 3.0  # the clip is 1.8 s: the length that progress is shown against
+    assert len(lengths) == 1 and 1.0 < lengths[0].seconds < 3.0  # the clip's 1.8 s: what progress is shown against
     dictated = panel.transcript_text()
 
     # The doctor types identifiers into the transcript (saved after a pause).

@@ -10,7 +10,7 @@ doctor saw is lost).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from app.core.services.prior_context import PriorContext
 from app.core.storage.records import Message, MessageRole, Note
 from app.ui.assistant.answer_panel import AnswerPanel, AnswerState
 from app.ui.assistant.chat_panel import ChatPanel
-from app.ui.assistant.llm_jobs import Answer, AskedQuestion, answer_job
+from app.ui.assistant.llm_jobs import Answer, AskedQuestion, Placement, answer_job, load_model
 from app.ui.assistant.note_actions import TASK_TITLES, AcceptCheck, CurrentAnswer, NoteActions
 from app.ui.encounter.redaction_controller import Approved, RedactionController
 from app.ui.engines import EngineHub
@@ -67,6 +67,7 @@ class DraftsController(QObject):
         self.transcript = transcript
         self.history: list[ChatTurn] = []
         self.job: Job | None = None
+        self._loading: Job | None = None  # the model load queued ahead of the answer
         self.prior = ""  # the earlier notes' block of the open encounter's drafts (services/prior_context.py)
         self.notes = NoteActions(hub, presenter, answer, accept_check)
         self.notes.accepted.connect(self.accepted)
@@ -205,8 +206,9 @@ class DraftsController(QObject):
     def _load_model(self) -> Job:
         """Queued ahead of the answer: loading shows its progress (and can be cancelled) instead of a silent wait;
         when the model is already loaded it reports ready at once."""
-        job = self.hub.run("llm", lambda llm, token: llm.load(token), "loading the language model", slot="llm-load")
+        job = self.hub.run("llm", load_model, "loading the language model", slot="llm-load")
         job.cancelled.connect(self.stop)
+        self._loading = job  # Stop cancels it too: a clinic server's format check may wait in its queue
         self.model_loading.emit(job)
         return job
 
@@ -216,11 +218,12 @@ class DraftsController(QObject):
         if self.job is not None or self.hub.settings.llm.backend != "local":
             return None
 
-        def work(llm: LanguageModel, token: JobToken) -> Iterator[LoadProgress]:
-            yield from llm.load(token)
+        def work(llm: LanguageModel, token: JobToken) -> Generator[LoadProgress, None, Placement]:
+            placement = yield from load_model(llm, token)
             warm = getattr(llm, "warm", None)
             if callable(warm):
                 warm(task, token).result()
+            return placement
 
         job = self.hub.run("llm", work, "preparing the language model", slot="llm-load")
         self.model_loading.emit(job)
@@ -364,6 +367,8 @@ class DraftsController(QObject):
         """Stop the answer being written; what was written stays, as a partial draft."""
         self.redaction.cancel_waiting()
         if self.job is not None:
+            if self._loading is not None and not self._loading.done:
+                self._loading.cancel()  # the answer waits behind it on the lane (a server's queue, a slow load)
             self.job.cancel()
 
     # -- the shown note (NoteActions does the work) --------------------------------------------------------------

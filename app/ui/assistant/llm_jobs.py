@@ -18,7 +18,7 @@ from app.core.llm.chat import ChatTurn
 from app.ui.workers import JobToken
 
 if TYPE_CHECKING:
-    from app.core.llm.base import LanguageModel
+    from app.core.llm.base import LanguageModel, LoadProgress
     from app.core.services.events import Event
     from app.core.storage.worker import StoreWorker
 
@@ -62,3 +62,13 @@ def answer_job(
     )
     draft = done.draft
     return Answer(task, done.display_text, draft.text, draft.completion.model, draft.timings)
+
+
+Placement = tuple[str, object]  # (backend, the local model's offload plan or None): where the model runs
+
+
+def load_model(llm: LanguageModel, token: JobToken) -> Generator[LoadProgress, None, Placement]:
+    """Load (progress as it goes), then say where the model runs. Read in the same job, on the model's own lane:
+    a separate job would queue behind the answer and the status bar would say where it runs only afterwards."""
+    yield from llm.load(token)
+    return llm.backend, getattr(llm, "offload_plan", None)

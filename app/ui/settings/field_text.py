@@ -181,7 +181,8 @@ FIELDS: dict[str, Shown] = {
     ),
     "llm.server_api_key": Shown(
         "Server password (API key)",
-        help="The key the server asks for, if it asks for one.",
+        help="The key the server asks for, if it asks for one. Kept in the encrypted store, never in the settings "
+        "file.",
         needs="server",
         control="password",
     ),
@@ -248,6 +249,12 @@ FIELDS: dict[str, Shown] = {
         "Remind the model of earlier notes",
         help="When drafting, the model also reads the summary of this patient's earlier accepted notes (with "
              "identifiers hidden), so it can say what changed.",
+    ),
+    "llm.summary_model_reading": Shown(
+        "Let the model read notes for the summary",
+        help="Off by default: with the shipped model the rule-based reading alone was more accurate. On, the model "
+             "also reads each accepted note (identifiers hidden) in the background, when it is not drafting.",
+        advanced=True,
     ),
     "llm.temperature": Shown(
         "Creativity (temperature)",
