@@ -1,8 +1,8 @@
 """Take the screenshots in this folder: the real window on a throw-away store, under Xvfb.
 
-    xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python docs/screenshots/take_screenshots.py
+    xvfb-run -a -s "-screen 0 1440x900x24" .venv/bin/python docs/screenshots/take_screenshots.py
 
-The main window is shot at 1,366 x 768, a common laptop screen, whatever the virtual screen's size.
+The main window is shot at 1,440 x 900, a common clinic desktop screen, whatever the virtual screen's size.
 
 The store is seeded through the repositories with a fictitious patient (the sample dictation's Oswin Tredgold) and
 a note as if drafted earlier; the identifier review, the live dictation (whisper-tiny.en on a replayed clip) and
@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 OUT = Path(__file__).resolve().parent
-LAPTOP = (1366, 768)
+LAPTOP = (1440, 900)
 
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
