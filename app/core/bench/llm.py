@@ -8,7 +8,10 @@ Figures:
 - model, n_ctx, n_threads, n_gpu_layers: what was measured.
 - load_s: `LocalLlm.load()` (reads the file with progress, plans the GPU layers, creates the model);
   load_direct_s: `Llama(**same kwargs)` alone (file already in the page cache by then).
-- first_token_s / first_token_direct_s: median time from the call to the first text (prompt processing included).
+- first_token_cold_s: the first request after loading, nothing cached (first-call allocations included).
+- first_token_s / first_token_direct_s: median time from the call to the first text for a new question (its prompt
+  processed; the system prompt shared with the previous question is reused from llama.cpp's cache).
+- first_token_warm_s: the same request again, its whole prompt cached: the first decode alone.
 - tokens_per_s / tokens_per_s_direct: median generation speed after the first token (tokens counted the same way
   on both sides: the answer re-tokenised).
 - ratio_vs_llama_cpp_direct: tokens_per_s / tokens_per_s_direct; target >= 0.97 (the worker thread, queue and
@@ -105,7 +108,8 @@ def run(request: BenchRequest) -> dict[str, Any]:
             for step in app.load():
                 request.progress(step.message)
             load_s = clock.elapsed()
-            _app_run(app, _request(len(QUESTIONS) - 1, 8))  # warm-up: first-call allocations
+            # Cold: the first request after loading (nothing cached, first-call allocations included).
+            _, cold_first, _ = _app_run(app, _request(len(QUESTIONS) - 1, 8))
         kwargs = app.llama_kwargs
         llama_cpp = import_llama_cpp(settings.gpu)
         clock = Stopwatch()
@@ -134,6 +138,9 @@ def run(request: BenchRequest) -> dict[str, Any]:
                     speeds.append(speed)
                 if first is not None:
                     firsts.append(first)
+        # Warm: the same request again, its whole prompt already in llama.cpp's cache (as for a follow-up that
+        # starts the same way): what is left is the first decode.
+        warm_first = [f for f in (_app_run(app, _request(pairs - 1, 8))[1] for _ in range(3)) if f is not None]
     finally:
         app.close()
         if direct is not None:
@@ -151,7 +158,9 @@ def run(request: BenchRequest) -> dict[str, Any]:
         "pairs": pairs,
         "load_s": round(load_s, 3),
         "load_direct_s": round(load_direct_s, 3),
+        "first_token_cold_s": round(cold_first, 3) if cold_first is not None else None,
         "first_token_s": round(statistics.median(app_first), 3) if app_first else None,
+        "first_token_warm_s": round(statistics.median(warm_first), 3) if warm_first else None,
         "first_token_direct_s": round(statistics.median(direct_first), 3) if direct_first else None,
         "tokens_per_s": round(ours, 2) if ours else None,
         "tokens_per_s_direct": round(theirs, 2) if theirs else None,

@@ -9,7 +9,8 @@ Figures:
   time from its first token to the first audio chunk. Compared with waiting for the whole answer and then
   synthesising (wait_whole_answer_start_speaking_s). stream_late_sentences counts sentences whose audio was not
   ready when the previous one would have finished playing (an audible gap).
-- ratio_vs_direct_*: ours / `PiperVoice.synthesize` called directly on the same normalised text.
+- ratio_vs_direct_*: ours / `PiperVoice.synthesize` called directly on the same normalised text, with the app's
+  ONNX session options (synthesis_threads); medians of runs alternating ours and direct.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from app.core.bench.common import BenchRequest, PeakMemory
 from app.core.tts.normalise import ClinicalNormaliser
-from app.core.tts.piper_engine import PiperSpeaker
+from app.core.tts.piper_engine import SYNTHESIS_THREADS, PiperSpeaker, load_piper_voice
 from app.core.tts.sentences import split_sentences
 
 TARGET_FIRST_AUDIO_S = 0.5
@@ -113,19 +114,26 @@ def run(request: BenchRequest) -> dict[str, Any]:
         # Each sentence of the answer as if it opened an answer: how the delay varies with the opening sentence.
         as_opening = [_first_audio(speaker, sentence) for sentence in sentences]
 
-        request.progress("tts: whole answer")
-        ours_first, ours_total, audio_s = _timed((c.samples for c in speaker.synthesize(answer)), rate)
-
-        request.progress("tts: Piper called directly")
-        from piper import PiperVoice  # importable: the speaker above loaded it
+        request.progress("tts: the whole answer, ours and Piper called directly, alternately")
+        import piper  # importable: the speaker above loaded it
 
         normaliser = ClinicalNormaliser(date_order=request.settings.tts.date_order)
         normalised = " ".join(normaliser(sentence) for sentence in sentences)
         load_started = time.perf_counter()
-        direct = PiperVoice.load(speaker.voice.model_path, config_path=speaker.voice.config_path)
+        # The same ONNX session options as the app's (its thread count): the comparison is of our layer only.
+        direct = load_piper_voice(piper, speaker.voice)
         direct_load = time.perf_counter() - load_started
         list(direct.synthesize("Ready."))
-        direct_first, direct_total, _ = _timed((c.audio_float_array for c in direct.synthesize(normalised)), rate)
+        ours_runs: list[tuple[float, float, float]] = []
+        direct_runs: list[tuple[float, float, float]] = []
+        for _ in range(reps):  # alternating, so machine noise hits both alike
+            ours_runs.append(_timed((c.samples for c in speaker.synthesize(answer)), rate))
+            direct_runs.append(_timed((c.audio_float_array for c in direct.synthesize(normalised)), rate))
+        ours_first = statistics.median(r[0] for r in ours_runs)
+        ours_total = statistics.median(r[1] for r in ours_runs)
+        audio_s = ours_runs[0][2]
+        direct_first = statistics.median(r[0] for r in direct_runs)
+        direct_total = statistics.median(r[1] for r in direct_runs)
 
         request.progress("tts: streaming from a simulated model")
         streaming = _stream(speaker, answer)
@@ -135,6 +143,8 @@ def run(request: BenchRequest) -> dict[str, Any]:
         "voice": speaker.voice.name,
         "load_s": round(speaker.load_seconds, 3),
         "direct_piper_load_s": round(direct_load, 3),
+        "synthesis_threads": SYNTHESIS_THREADS,
+        "comparison_runs": reps,
         "warmup_s": round(warmup_s, 3),
         "first_sentence_to_audio_s": round(first_median, 3),
         "first_sentence_to_audio_max_s": round(max(first_audio), 3),

@@ -51,7 +51,7 @@ def _import_piper() -> Any:
     return piper
 
 
-def _load_voice(piper: Any, voice: VoiceInfo) -> Any:
+def load_piper_voice(piper: Any, voice: VoiceInfo) -> Any:
     """`PiperVoice.load` for the CPU, with our session options (it offers none)."""
     import onnxruntime
     from piper.config import PiperConfig
@@ -83,7 +83,7 @@ class PiperSpeaker:
         piper = _import_piper()
         started = time.perf_counter()
         try:
-            self._voice = _load_voice(piper, voice)
+            self._voice = load_piper_voice(piper, voice)
         except Exception as exc:  # onnxruntime raises its own types for a damaged model; JSON errors for a bad config
             raise ModelError(
                 f"The voice '{voice.name}' could not be loaded ({type(exc).__name__})",
