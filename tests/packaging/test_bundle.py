@@ -122,13 +122,14 @@ def test_bundle_holds_what_the_engines_load_and_not_what_they_never_use(bundle: 
         "llama_cpp/lib/libllama.so",
         "faster_whisper/assets/silero_vad_v6.onnx",
         "piper/espeak-ng-data/en_dict",
-        "PySide6/Qt/plugins/multimedia/libffmpegmediaplugin.so",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
         "resources/sample/dictation.wav",
     ):
         assert (internal / needed).exists(), needed
     names = {p.name for p in internal.rglob("*")}
-    for unused in ("tkinter", "matplotlib", "torch", "PyInstaller", "pytest", "libQt6WebEngineCore.so.6", "hf_xet"):
+    # Audio is sounddevice's: QtMultimedia and its FFmpeg plugin stay out.
+    for unused in ("tkinter", "matplotlib", "torch", "PyInstaller", "pytest", "libQt6WebEngineCore.so.6", "hf_xet",
+                   "libffmpegmediaplugin.so", "libQt6Multimedia.so.6"):
         assert unused not in names, unused
     assert not list(internal.rglob("*.gguf")) and not list(internal.rglob("model.bin")), "models are never bundled"
     assert not list(bundle.rglob("*.pyx")), "Cython sources are trimmed"
