@@ -20,20 +20,25 @@ pytestmark = pytest.mark.integration
 
 HELD_OUT = ("heldout", "nursing", "conversations", "world")
 
-# Floors to raise, not targets: measured on the sets as written, minus a margin for small changes in the engine.
-# Measured then: heldout 0.986 / names 0.987 / char precision 0.938; nursing 0.608 / 0.547 / 0.737 (over-redaction
-# 16.9 per 1,000); conversations 0.356 / 0.344 / 0.726; world 0.967 / 0.981 / 0.958.
+# Floors to raise, not targets: measured on the sets, minus a margin for small changes in the engine.
+# When the sets were written: heldout 0.986 / names 0.987 / char precision 0.938; nursing 0.608 / 0.547 / 0.737
+# (over-redaction 16.9 per 1,000); conversations 0.356 / 0.344 / 0.726; world 0.967 / 0.981 / 0.958.
+# After the rules for nursing notes and conversations (issue #20): heldout 0.989 / 0.987 / 0.938; nursing 0.941 /
+# 0.983 / 0.895 (8.0 per 1,000); conversations 0.712 / 0.721 / 0.926; world 0.984 / 1.0 / 0.959.
 FLOORS: dict[str, dict[str, float]] = {
-    "heldout": {"span_recall": 0.97, "name_recall": 0.97, "char_precision": 0.92},
-    "nursing": {"span_recall": 0.58, "name_recall": 0.52, "char_precision": 0.70},
-    "conversations": {"span_recall": 0.33, "name_recall": 0.31, "char_precision": 0.68},
-    "world": {"span_recall": 0.94, "name_recall": 0.95, "char_precision": 0.93},
+    "heldout": {"span_recall": 0.98, "name_recall": 0.98, "char_precision": 0.93},
+    "nursing": {"span_recall": 0.92, "name_recall": 0.96, "char_precision": 0.87},
+    "conversations": {"span_recall": 0.70, "name_recall": 0.70, "char_precision": 0.90},
+    "world": {"span_recall": 0.97, "name_recall": 0.99, "char_precision": 0.95},
 }
-NURSING_OVER_REDACTION_CEILING = 19.0  # characters per 1,000; a ceiling to lower
+NURSING_OVER_REDACTION_CEILING = 9.0  # characters per 1,000; a ceiling to lower
 
-# Issue #20's targets on every held-out set.
+# Issue #20's targets on every held-out set; the held-out split and the world texts meet them, the nursing notes and
+# the conversations not yet.
 TARGETS = {"span_recall": 0.97, "name_recall": 0.98, "char_precision": 0.90}
-NURSING_PRECISION_TARGET = 0.80  # the lower bar asked of the nursing notes, not met yet either
+MEETING_TARGETS = ("heldout", "world")
+SHORT_OF_TARGETS = ("nursing", "conversations")
+NURSING_PRECISION_TARGET = 0.80  # the lower bar asked of the nursing notes
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +63,21 @@ def test_nursing_notes_lose_little_clinical_text(figures: dict[str, dict[str, An
     assert figures["nursing"]["over_redaction_per_1000"] <= NURSING_OVER_REDACTION_CEILING
 
 
-@pytest.mark.xfail(strict=False, reason="issue #20: the rules do not yet hold on data they were not written against")
-@pytest.mark.parametrize("name", HELD_OUT)
+def _short(got: dict[str, Any]) -> dict[str, Any]:
+    return {key: got[key] for key, target in TARGETS.items() if got[key] is None or got[key] < target}
+
+
+@pytest.mark.parametrize("name", MEETING_TARGETS)
 def test_issue_targets_on_held_out_data(figures: dict[str, dict[str, Any]], name: str) -> None:
-    got = figures[name]
-    short = {key: got[key] for key, target in TARGETS.items() if got[key] is None or got[key] < target}
-    assert not short, f"{name} is short of the targets: {short}"
+    assert not _short(figures[name]), f"{name} is short of the targets: {_short(figures[name])}"
 
 
-@pytest.mark.xfail(strict=False, reason="issue #20: the nursing notes' precision is below 0.80")
+@pytest.mark.xfail(strict=False, reason="issue #20: nursing notes short of recall (dates), conversations of names")
+@pytest.mark.parametrize("name", SHORT_OF_TARGETS)
+def test_issue_targets_on_nursing_notes_and_conversations(figures: dict[str, dict[str, Any]], name: str) -> None:
+    assert not _short(figures[name]), f"{name} is short of the targets: {_short(figures[name])}"
+
+
 def test_nursing_notes_precision_target(figures: dict[str, dict[str, Any]]) -> None:
     assert figures["nursing"]["char_precision"] >= NURSING_PRECISION_TARGET
 

@@ -134,10 +134,16 @@ def load_name_lists(folder: Path) -> NameLists:
     def read(name: str) -> frozenset[str]:
         return frozenset(w.lower() for w in read_list(folder / name))
 
+    def optional(name: str) -> frozenset[str]:
+        return read(name) if (folder / name).is_file() else frozenset()
+
+    # The census lists, and common names of many other countries ("agnieszka", "oluwaseun", "kowalczyk"); names the
+    # word list also holds but that are almost always names ("john") count as first names that are no words.
+    usually_names = optional("first_names_usually_names.txt")
     return NameLists(
-        read("first_names.txt"),
-        read("first_names_ambiguous.txt"),
-        read("surnames.txt"),
+        read("first_names.txt") | optional("first_names_world.txt") | usually_names,
+        read("first_names_ambiguous.txt") - usually_names,
+        read("surnames.txt") | optional("surnames_world.txt"),
         read("surnames_ambiguous.txt"),
         read("english_words.txt"),
         read("proper_words.txt"),

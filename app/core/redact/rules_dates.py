@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.core.redact.base import Kind, Span
+from app.core.redact.lexicon import MEDICAL_ENDINGS
 from app.core.redact.spoken import ShadowText
 
 MONTHS = {
@@ -88,13 +89,69 @@ _RATIO_BEFORE = re.compile(
 SHORT_NUMERIC = re.compile(
     r"\b(?:on|dated|since|from|until|till|by|dob|born|seen|of)\s*:?\s*(?P<a>[01]?\d)/(?P<b>[0-3]?\d)(?![\d/])", re.I
 )
+# Month/day without a year in a chart ("last BM 11/28", "dressing change due 10/22", "expires 5/27"): after a word
+# that announces a date, with at most one word between that is no measurement's. A pain score, a strength, a blood
+# pressure or a fraction has no such word before it ("Pain 4/10", "5/5 BUE", "3/4 of meals", "1/2 NS").
+_CHART_CUES = (
+    r"due|expires?|expiring|expired|exp|changed?|placed|inserted|started|stopped|removed|discontinued|dc'?d|"
+    r"last|lbm|lmp|next|through|thru|after|before|effective|scheduled|appt|appointment|f/u|admitted|admit|adm|"
+    r"discharged|drawn|collected|performed|dated|dos|doi|edd|s/p|ct|mri|cxr|xr|echo|tte|tee|ekg|ecg|egd|cath|surgery|"
+    r"op|procedure|cultures?|cx|labs|swab|biopsy|scan|dx|diagnosed|sent|given|received|transfused|extubated|"
+    r"intubated|ordered|for|planned|booked"
+)
+_MEASURE_BETWEEN = re.compile(
+    r"pain|score|scale|bp|hr|rr|sats?|spo2|temp|strength|ratio|rass|gcs|cam|fio2|peep|vent|intake|output|meals?|"
+    r"amps?|ns|dose|doses|of|x",
+    re.I,
+)
+CHART_DATE_CUE = re.compile(
+    rf"\b(?:{_CHART_CUES})\b\.?(?:\s+(?P<between>[A-Za-z]{{1,12}}))?\s*:?\s*$",
+    re.I,
+)
+# Every month/day without a year; the cue before it is checked only where one is found.
+MONTH_DAY = re.compile(
+    r"(?<![\w/.,-])(?P<a>1[0-2]|0?[1-9])/(?P<b>3[01]|[12]\d|0?[1-9])(?![\d/.,]\d|[\d/]|\s*(?:mmhg|%|of\b))", re.I
+)
+# A month/day with a time after it ("11/28 0700", "12/3 @ 14:30") or two of them as a range ("11/20-11/28").
+_TIME = r"(?:[01]\d|2[0-3]):?[0-5]\d"
+DATE_WITH_TIME = re.compile(
+    r"(?<![\d/.])(?P<a>1[0-2]|0?[1-9])/(?P<b>3[01]|[12]\d|0?[1-9])(?=\s+(?:@\s*|at\s+)?" + _TIME + r"\b)"
+)
+DATE_RANGE = re.compile(
+    r"(?<![\d/.])(?P<a>1[0-2]|0?[1-9])/(?P<b>3[01]|[12]\d|0?[1-9])\s?-\s?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])"
+    r"(?![\d/])"
+)
+# A month/day whose day is past 10, with no word announcing it ("BM 11/28", "Foley out 11/27"): a score or a fraction
+# has a small denominator ("Pain 4/10", "5/5", "2/6 murmur"), a blood pressure or a larger score cannot be a date
+# ("120/80", "MMSE 28/30"); what remains is a date unless a measurement's word or a unit is beside it ("GCS 3/15",
+# "Braden 12/23", "Lotrel 5/20 mg").
+BARE_MONTH_DAY = re.compile(
+    r"(?<![\w/.,:#+-])(?P<a>1[0-2]|0?[1-9])/(?P<b>1[1-9]|2\d|3[01])"
+    r"(?![\w/%+-]|[.,]\d|\s*(?:mm\s?hg|mg|mcg|ml|tabs?|units?|of|x|%)\b)",
+    re.IGNORECASE,
+)
+_SCORE_BEFORE = re.compile(
+    r"\b(?:gcs|braden|morse|phq-?\d?|gad-?\d?|mmse|moca|nihss|apgar|score|scale|bp|b/p|map|vent|bipap|cpap|peep|"
+    r"ps|fio2|ratio|i\s?/\s?o|i&o|intake|output|ate|eaten|strength|pain|rass|cam|cpot|dose|bottles?|x|q)"
+    r"\b\W{0,3}(?:\w+\W{1,3})?$",
+    re.IGNORECASE,
+)
+# "28-Nov", "Nov-28": a day and a month joined by a dash, no year.
+DAY_DASH_MONTH = re.compile(
+    rf"(?<![\w/.-])(?:{_DAY}-{_MONTH_BARE}|(?P<mon2>{_MONTH_BARE[7:-1]})-(?P<day2>3[01]|[12]\d|0?[1-9]))(?![\w/-])",
+    re.IGNORECASE,
+)
+_FRACTIONS = frozenset({("1", "2"), ("1", "3"), ("1", "4"), ("2", "3"), ("3", "4"), ("1", "8")})
 WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
 # A month alone is a date element when a preposition introduces it ("in March", "since last October").
+# Written in full, in any case ("back in march" in a transcript); abbreviated, only with its capital ("in Mar").
 MONTH_ALONE = re.compile(
-    r"\b(?:in|since|during|until|till|by|from|early|mid|late|last|next|this|of|before|after)\s+(?:-\s*)?"
-    r"(?P<mon>January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"\b(?i:in|since|during|until|till|by|from|early|mid|late|last|next|this|of|before|after)\s+(?:-\s*)?"
+    r"(?P<mon>(?i:January|February|April|June|July|August|September|October|November|December)|May|March|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
 )
+# "may" and "march" in lower case are verbs too ("this may help", "of march"): only after a word of time.
+MAY_MARCH = re.compile(r"\b(?:in|since|until|till|early|mid|late|last|next|during)\s+(?P<mon>may|march)\b")
 # A holiday with its year is a full date ("Christmas 2021"); alone it is not an identifier.
 HOLIDAY = re.compile(
     r"\b(?:christmas(?: day| eve)?|thanksgiving(?: day)?|new year'?s(?: day| eve)|easter(?: sunday| monday)?|"
@@ -181,10 +238,28 @@ def find_dates(shadow: ShadowText) -> list[Span]:
     for m in SHORT_NUMERIC.finditer(text):
         if _numeric_parts(m.group("a"), m.group("b"), None) is not None:
             add(m.start("a"), m.end("b"), 0.7)
+    for m in MONTH_DAY.finditer(text):
+        cue = CHART_DATE_CUE.search(text, max(0, m.start() - 40), m.start())
+        if cue is None or (m.group("a").lstrip("0"), m.group("b")) in _FRACTIONS:
+            continue
+        between = cue.group("between")
+        if between and _MEASURE_BETWEEN.fullmatch(between):
+            continue
+        add(m.start("a"), m.end("b"), 0.7)
+    for m in DATE_WITH_TIME.finditer(text):
+        add(m.start("a"), m.end("b"), 0.7)
+    for m in DATE_RANGE.finditer(text):
+        add(m.start(), m.end(), 0.7)
+    for m in BARE_MONTH_DAY.finditer(text):
+        before = text[max(0, m.start() - 24) : m.start()]
+        if not _SCORE_BEFORE.search(before) and not MEDICAL_ENDINGS.search(before.rstrip()):
+            add(m.start(), m.end(), 0.6)
+    for m in DAY_DASH_MONTH.finditer(text):
+        add(m.start(), m.end(), 0.8)
     for m in WEEKDAY.finditer(text):
         if not _recurring_day(text, m):
             add(m.start(), m.end(), 0.6)
-    for m in MONTH_ALONE.finditer(text):
+    for m in [*MONTH_ALONE.finditer(text), *MAY_MARCH.finditer(text)]:
         add(m.start("mon"), m.end("mon"), 0.6)
     for m in HOLIDAY.finditer(text):
         add(m.start(), m.end(), 0.5)

@@ -19,7 +19,8 @@ FACILITY_WORDS = (
     r"healthcare|health care|health system|medical group|infirmary|sanatorium|hospice|nursing home|care home|"
     r"rehabilitation cent(?:er|re)|rehab cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|urgent care|"
     r"memorial|institute|cancer cent(?:er|re)|heart cent(?:er|re)|children'?s|general|va|practice|pharmacy|"
-    r"laboratories|imaging|center|centre|branch|office"
+    r"laboratories|imaging|center|centre|branch|office|assisted living|senior living|skilled nursing|manor|"
+    r"retirement home|retirement community|care cent(?:er|re)|living cent(?:er|re)"
 )
 FACILITY_RE = re.compile(
     rf"(?:\b(?:St\.?|Saint|Mount|Mt\.?)\s+)?(?:(?:{CAPITALISED}|[A-Z]{{3,6}})(?:\s+|-|\s+(?:of|and|&)\s+)){{1,4}}"
@@ -42,6 +43,19 @@ AT_PLACE = re.compile(
 GENERIC_PLACES = shipped_words("generic_places.txt") | CALENDAR_WORDS
 
 
+# A doctors' practice named without "Hospital" or "Clinic": "Lakeside Family Medicine", "Brookfield Heart Associates".
+PRACTICE_WORDS = shipped_words("practice_words.txt")
+PRACTICE_DESCRIPTORS = shipped_words("practice_descriptors.txt")
+NOT_PRACTICE_WORDS = shipped_words("not_practice_words.txt")
+PRACTICE_RE = re.compile(
+    rf"(?:(?:{CAPITALISED}|[A-Z]{{3,6}})(?:\s+|-|\s+(?:of|and|&)\s+)){{1,4}}"
+    rf"(?i:{'|'.join(sorted(PRACTICE_WORDS, key=len, reverse=True))})\b"
+)
+# Words before a practice in a note written in capitals, where capitals say nothing: "FOLLOW UP WITH ...".
+PRACTICE_CUE = re.compile(
+    r"\b(?:with|to|at|from|by|per|sees|seen|see|follows|f/u|call|called|contact|referral|referred)\s*:?\s*$", re.I
+)
+
 # Lower-case dictation: "st marys hospital", "boston general hospital".
 FACILITY_LOWER = re.compile(
     r"\b(?P<name>(?:(?:st|saint|mount|mt)\.?\s+)?[a-z][a-z'’.-]+(?:\s+[a-z][a-z'’.-]+){0,2})\s+"
@@ -49,9 +63,11 @@ FACILITY_LOWER = re.compile(
 )
 
 
-def _breaks_name(word: str) -> bool:
+def _breaks_name(word: str, capitals: bool = False) -> bool:
+    """A function word inside a run of capitalised words ends the name before it ("Review In Clinic"); in a note
+    written in capitals too ("RX SENT TO PHARMACY")."""
     lower = word.lower()
-    return lower in FUNCTION_WORDS and lower not in ("of", "and", "the") and not word.isupper()
+    return lower in FUNCTION_WORDS and lower not in ("of", "and", "the") and (capitals or not word.isupper())
 
 
 def _clinical_words(phrase: str, clinical: frozenset[str]) -> bool:
@@ -67,7 +83,8 @@ def find_facilities(text: str, english: frozenset[str], clinical: frozenset[str]
     for m in FACILITY_RE.finditer(text):
         start = m.start()
         # Title Case prose ("Review In Clinic", "Seen At The Hospital"): a name does not run across a preposition.
-        cut = [w for w in re.finditer(r"[\w']+", m.group()[:-1]) if _breaks_name(w.group())]
+        capitals = m.group().isupper()
+        cut = [w for w in re.finditer(r"[\w']+", m.group()[:-1]) if _breaks_name(w.group(), capitals)]
         if cut:
             start = m.start() + cut[-1].end()
         words = re.findall(r"[\w']+", text[start : m.end()].lower())
@@ -85,6 +102,7 @@ def find_facilities(text: str, english: frozenset[str], clinical: frozenset[str]
         if _clinical_words(text[start : m.end()].rsplit(None, 1)[0], clinical):
             continue
         spans.append(place_span(text, start, m.end(), 0.85, "rule:facility", "FACILITY"))
+    spans += _practices(text, english, clinical)
     for m in FACILITY_LOWER.finditer(text):
         words = m.group("name").split()
         # Keep only the words that name the place: a saint, or words no dictionary knows ("cedars sinai").
@@ -124,10 +142,49 @@ def find_facilities(text: str, english: frozenset[str], clinical: frozenset[str]
         if not nm:
             continue
         phrase = nm.group().strip(" -")
+        stop = next((w for w in re.finditer(r"[\w']+", phrase) if w.start() and _breaks_name(w.group(), True)), None)
+        if stop is not None:
+            phrase = phrase[: stop.start()].rstrip(" -")  # "ADMITTED FROM MERCY HOSPITAL ON 11/2"
         words = re.findall(r"[\w']+", phrase.lower())
         if not words or all(w in GENERIC_PLACES for w in words) or words[0] in GENERIC_PLACES:
             continue
         if _clinical_words(phrase, clinical):
             continue  # "diagnosed T-cell lymphoma"
         spans.append(place_span(text, m.end(), m.end() + len(phrase), 0.75, "rule:facility", "FACILITY"))
+    return spans
+
+
+def _practices(text: str, english: frozenset[str], clinical: frozenset[str]) -> list[Span]:
+    """'Lakeside Family Medicine', 'Brookfield Heart Associates': a name besides the words for the kind of practice
+    ("Internal Medicine" and "Pediatric Associates" are kinds). In capitals, an ordinary word ("LAKESIDE") counts
+    only after a word that introduces a practice ("FOLLOW UP WITH ...")."""
+    spans: list[Span] = []
+    for m in PRACTICE_RE.finditer(text):
+        capitals = m.group().isupper()
+        found = list(re.finditer(r"[\w'’/-]+", m.group()))
+        cut = [w for w in found[:-1] if _breaks_name(w.group(), capitals)]
+        start = m.start() + cut[-1].end() if cut else m.start()
+        sentence = [e for e in re.finditer(r"[^\W\d_]{4,}[.:;]\s", text[start : m.end()])]
+        if sentence:
+            start += sentence[-1].end()  # "... IN 1 WEEK. Cardiology": a name does not cross a full stop
+        parts = re.findall(r"[\w'’/-]+", text[start : m.end()])
+        while parts and parts[0].lower() in FUNCTION_WORDS:
+            start = text.index(parts[0], start) + len(parts[0])
+            parts.pop(0)
+        start = len(text[:start]) + len(text[start : m.end()]) - len(text[start : m.end()].lstrip())
+        words = [p.lower() for p in parts]
+        names = [
+            w
+            for w in words[:-1]
+            if w not in PRACTICE_DESCRIPTORS
+            and w not in PRACTICE_WORDS
+            and w not in clinical
+            and w not in GENERIC_PLACES
+            and w not in FUNCTION_WORDS
+        ]
+        if len(words) < 2 or not names or any(w in NOT_PRACTICE_WORDS for w in words):
+            continue
+        if capitals and all(w in english for w in names) and not PRACTICE_CUE.search(text[max(0, start - 24) : start]):
+            continue
+        spans.append(place_span(text, start, m.end(), 0.8, "rule:facility", "FACILITY"))
     return spans

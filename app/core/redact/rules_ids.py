@@ -64,6 +64,15 @@ _CONTEXT_RE = [
     (kind, label, re.compile(r"(?<![A-Za-z])(?:" + pattern + r")(?![A-Za-z])", re.IGNORECASE))
     for kind, label, pattern in _CONTEXT
 ]
+# A context word right before a number ("MRN: 0800"): the number is what it labels, even if it looks like a time.
+_LABEL_RIGHT_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:" + "|".join(pattern for _k, _l, pattern in _CONTEXT) + r")\.?\s{0,2}[:#]?\s{0,2}$", re.IGNORECASE
+)
+
+
+def _label_right_before(text: str, pos: int) -> bool:
+    return _LABEL_RIGHT_BEFORE.search(text[max(0, pos - 30) : pos]) is not None
+
 
 EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 SPOKEN_EMAIL_RE = re.compile(
@@ -165,6 +174,52 @@ _PERSON_BEFORE = re.compile(
 )
 
 
+_NUMBER_RANGE = re.compile(r"(\d{2,4})-(\d{2,4})")
+
+
+def _clock_time(token: str) -> bool:
+    """'0800', '2330': four digits that read as a time on the 24-hour clock."""
+    return len(token) == 4 and token.isdigit() and int(token[:2]) <= 23 and int(token[2:]) <= 59
+
+
+def _range_or_shift(token: str) -> bool:
+    """'0700-1900' (a shift), '140-190' (a glucose range): two clock times, or two rising numbers of one length."""
+    m = _NUMBER_RANGE.fullmatch(token)
+    if not m:
+        return False
+    a, b = m.groups()
+    return (_clock_time(a) and _clock_time(b)) or (len(a) == len(b) and int(a) < int(b))
+
+
+# "he's 93", "Grandmother is 95.": an age said of a person, ending its clause (not "she is 95% on RA", "Temp is 99").
+AGE_STATED = re.compile(
+    r"(?:\b(?i:he|she|they|patient|pt|mother|father|mum|mom|dad|wife|husband|grandmother|grandfather|grandma|grandpa|"
+    r"gran|granny|aunt|uncle|sister|brother|son|daughter|resident)|\b(?P<cap>[A-Z][a-z'’-]+))"
+    r"(?:['’]s|\s+(?i:is|was))\s+(?i:(?:now|almost|nearly|about|already|just)\s+)?(?P<age>9\d|1[01]\d)"
+    r"(?=\s*(?:[.,](?!\d)|[;!?)\n]|$)|\s+(?i:and|but|years?|yrs?|now|today|this|next|last|so|though|yet|himself|herself|in|"
+    r"soon|already|you\s+know)\b)"
+    r"|\b(?i:i'?m|i\s+am|(?:i|he|she|they)(?:'ll|\s+will|'s\s+going\s+to|'s\s+gonna|\s+is\s+going\s+to)\s+be)\s+"
+    r"(?i:(?:now|almost|nearly|about|already|just)\s+)?(?P<age2>9\d|1[01]\d)"
+    r"(?=\s*(?:[.,](?!\d)|[;!?)\n]|$)|\s+(?i:and|but|years?|yrs?|now|today|this|next|in|soon|you\s+know)\b)"
+)
+_OLD_AGE = re.compile(r"\b(?:9\d|1[01]\d)\b")
+# "my mom who's ninety two lives with us": only a person is "who".
+AGE_WHO = re.compile(
+    r"\bwho(?:['’]s|\s+is|\s+was|\s+turned|\s+turns)\s+(?:now\s+|almost\s+|nearly\s+)?(?P<age>9\d|1[01]\d)\b"
+    r"(?![.,]\d|\s*(?:%|percent|kg|lbs?|pounds|mg|units?|degrees?|°))",
+    re.IGNORECASE,
+)
+# "how old are you? ninety one": the answer to the question.
+AGE_ANSWER = re.compile(
+    r"\bhow\s+old\s+(?:are\s+you|is\s+(?:he|she)|are\s+they)\b[^\d]{0,40}?\b(?P<age>9\d|1[01]\d)\b", re.I
+)
+# An extension: "ext x4-7712", "extension 4417", "x4-7712" (a bare "x" only before a dashed number: "PRBC x2" is not).
+EXTENSION_RE = re.compile(
+    r"(?i:\b(?:ext|extn|extension)\b\.?\s*[#:]?\s*(?P<num>x?(?:\d{1,2}-\d{3,5}|\d{3,6}))|(?<![\w/])x\d{1,2}-\d{4})"
+    r"(?![\w/-])"
+)
+
+
 def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -228,7 +283,23 @@ class IdentifierRules:
         self.ibans_vins_photos()
         self.plates()
         self.ages()
+        self.extensions()
         return self.spans
+
+    def extensions(self) -> None:
+        """An extension alone, or with the phone number right before it ("555-0142 ext x4-7712")."""
+        original = self.shadow.original
+        phones = {s.end: s for s in self.spans if s.kind == Kind.PHONE}
+        for m in EXTENSION_RE.finditer(self.text):
+            if UNIT_AFTER_RE.match(self.text, m.end()):
+                continue
+            a, b = self.shadow.to_original(m.start(), m.end())
+            phone = next((phones[e] for e in range(a, max(-1, a - 4), -1) if e in phones), None)
+            if phone is not None and re.fullmatch(r"[\s,;]*", original[phone.end : a]):
+                a = phone.start
+            elif m.group("num"):
+                a, b = self.shadow.to_original(m.start("num"), m.end())  # the number, not the word "ext"
+            self.spans.append(Span(a, b, Kind.PHONE, original[a:b], 0.85, "rule:phone"))
 
     def emails(self) -> None:
         for m in EMAIL_RE.finditer(self.text):
@@ -308,6 +379,10 @@ class IdentifierRules:
             if UNIT_AFTER_RE.match(self.text, m.end()):
                 continue
             ctx = context_kind(self.text, m.start(), m.end())
+            if (ctx is None or ctx[0] == Kind.ID) and _range_or_shift(bare):
+                continue  # "Glucose 140-190", "shift 0700-1900": a range of values or hours, no identifier
+            if ctx is not None and _clock_time(bare) and not _label_right_before(self.text, m.start()):
+                continue  # "chart checked 0800": a time on a line that names a record, not its number
             if ctx is not None and self._enough_for(ctx[0], ctx[1], bare, digits, letters):
                 kind, label = ctx
                 self.add(m.start(), m.end(), kind, 0.9, "rule:code", label)
@@ -384,6 +459,22 @@ class IdentifierRules:
                 continue
             group = next(g for g in ("a", "b", "c", "d", "e", "f") if m.group(g))
             self.add(m.start(group), m.end(group), Kind.AGE, 0.9, "rule:age")
+        self._stated_ages()
+
+    def _stated_ages(self) -> None:
+        if not _OLD_AGE.search(self.text):
+            return  # most texts have no number from 90 to 119
+        for m in AGE_STATED.finditer(self.text):
+            line_start = self.text.rfind("\n", 0, m.start()) + 1
+            age = "age" if m.group("age") else "age2"
+            if _MEASURE_BEFORE.search(self.text[line_start : m.start(age)]):
+                continue  # "Temp is 99.", "Sat was 94, now 97"
+            if (m.group("cap") or "").lower() in FUNCTION_WORDS:
+                continue  # "It is 95."
+            self.add(m.start(age), m.end(age), Kind.AGE, 0.85, "rule:age")
+        for m in [*AGE_ANSWER.finditer(self.text), *AGE_WHO.finditer(self.text)]:
+            if not UNIT_AFTER_RE.match(self.text, m.end()):
+                self.add(m.start("age"), m.end("age"), Kind.AGE, 0.85, "rule:age")
 
     def _age_after_cue(self, m: re.Match[str]) -> bool:
         """'She turns 93', 'Mr Jones will be 95': not 'HR is now 98' or 'Pulse will be 90'."""

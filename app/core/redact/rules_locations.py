@@ -81,6 +81,25 @@ PROSE_WORDS = shipped_words("address_prose_words.txt")
 FIELD_WORDS = shipped_words("address_field_words.txt")
 
 
+_GENERIC_PLACES = shipped_words("generic_places.txt")
+# Postcodes of continental Europe and beyond, before the town: "10115", "D-10115", "1234 AB", "00-238", "1100-053",
+# "111 43".
+_POSTCODE_BEFORE_TOWN = r"(?:[A-Z]{1,2}-)?\d{4,5}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}"
+# "Lindenstraße 12, 10115 Berlin", "Dalmatinova 43, 1000 Ljubljana": a street, its number after it, then the
+# postcode before the town.
+_NAME_WORD = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’\-\u00C0-\u024F]*"  # no full stop: a name ends a sentence
+EUROPEAN_ADDRESS = re.compile(
+    rf"\b{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|de|del|la|le|van|von|der|den|di|da|do|dos|das|du))"
+    r"{0,3}\s+\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?,?\s+"
+    rf"(?:{_POSTCODE_BEFORE_TOWN})\s+{_NAME_WORD}(?:[ -]{_NAME_WORD}){{0,2}}"
+)
+# A street word written onto the name, and the house number: "Lindenstraße 12", "Kungsgatan 44", "Nørrebrogade 3".
+GLUED_STREET = re.compile(
+    rf"\b{_NAME_WORD[:-1]}*?(?i:stra(?:ss|ß)e|gasse|weg|allee|platz|gatan|vägen|gränd|vej|gade|veien|vegen|straat|"
+    r"laan|gracht|plein|katu|utca)\s+\d{1,5}[A-Za-z]?\b"
+)
+
+
 def place_span(text: str, start: int, end: int, confidence: float, source: str, label: str) -> Span:
     while end > start and text[end - 1] in " ,\n\t":
         end -= 1
@@ -141,6 +160,8 @@ def find_locations(text: str) -> list[Span]:
     strong_lines: set[int] = set()
     for regex, confidence in ((US_STREET, 0.85), (PREFIX_STREET, 0.75), (UNIT_RE, 0.85), (MILITARY_RE, 0.9)):
         for m in regex.finditer(text):
+            if regex is US_STREET and _not_a_street(m.group()):
+                continue
             end = _address_region(text, m.start())
             spans.append(place_span(text, m.start(), max(end, m.end()), confidence, "rule:address", "ADDRESS"))
             strong_lines.add(line_number(text, m.start()))
@@ -163,14 +184,24 @@ def find_locations(text: str) -> list[Span]:
         end = _address_region(text, m.end())
         if end - m.end() >= 3 and re.search(r"\d|corner", text[m.end() : end], re.IGNORECASE):
             spans.append(place_span(text, m.end(), end, 0.8, "rule:address", "ADDRESS"))
-        elif end - m.end() >= 3:
+        elif end - m.end() >= 3 and not _kind_of_place(text[m.end() : end]):
             spans.append(place_span(text, m.end(), end, 0.6, "rule:address", "ADDRESS"))
     for m in US_STREET_ANYCASE.finditer(text):
         line = line_number(text, m.start())
         if ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()]) or line in strong_lines:
             spans.append(place_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
+    for m in EUROPEAN_ADDRESS.finditer(text):
+        spans.append(place_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
+    for m in GLUED_STREET.finditer(text):
+        spans.append(place_span(text, m.start(), m.end(), 0.8, "rule:address", "ADDRESS"))
     spans += _address_blocks(text, spans)
     return spans
+
+
+def _kind_of_place(phrase: str) -> bool:
+    """'PHARMACY', 'the ward': words for a kind of place, no address ("RX SENT TO PHARMACY")."""
+    words = re.findall(r"[^\W\d_]+", phrase.lower())
+    return bool(words) and all(w in _GENERIC_PLACES or w in FUNCTION_WORDS for w in words)
 
 
 def _postcode_context(text: str, m: re.Match[str], line_letters: dict[tuple[int, int], tuple[int, int]]) -> bool:
@@ -281,7 +312,7 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
         for i, (a, b, line) in enumerate(lines)
         if len(line) <= 80
         and (
-            (re.match(r"\s*>?\s*\d{1,6}\s+\S", line) and NAME_NUMBER.search(line))
+            (re.match(r"\s*>?\s*\d{1,6}\s+\S", line) and any(map(_street_and_number, NAME_NUMBER.finditer(line))))
             or UNIT_RE.search(line)
             or MILITARY_RE.search(line)
             or mostly_address(a, b, line)
@@ -299,6 +330,8 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
             out.append(place_span(text, ja + offset, jb, 0.75, "rule:address", "ADDRESS"))
     block_lines = {line_number(text, lines[i][0]) for i in starts_with_address}  # once, not once per match
     for m in NAME_NUMBER.finditer(text):
+        if not _street_and_number(m):
+            continue
         line_no = line_number(text, m.start())
         near = text[max(0, m.start() - 60) : m.end() + 60]
         if (
@@ -320,3 +353,24 @@ def _town_line(line: str) -> bool:
     if len(tokens) > 5:
         return False
     return all(t[0].isupper() or t.isdigit() or t == "nan" or t[0] == "(" for t in tokens)
+
+
+def _not_a_street(match: str) -> bool:
+    """'0700 RN ASSESSMENT. DR. HALVORSEN': a time with a leading zero is no house number, and a street's name does
+    not run across the end of a sentence."""
+    return match.startswith("0") or re.search(r"[^\W\d_]{4,}\.\s", match) is not None
+
+
+def _street_and_number(m: re.Match[str]) -> bool:
+    """Not "HR 124", "BP 98" or "AWARE OF K 3": a note in capitals has vital signs and values, no street."""
+    return not (re.match(r"(?:\d+\s+)?[A-Z0-9]{1,4}\s+\d", m.group()) or _charting_capitals(m.group()))
+
+
+def _charting_capitals(phrase: str) -> bool:
+    """'TRANSFERRED TO MICU 4': a run of capitals with a function word or a kind of place, no street name."""
+    words = re.findall(r"[^\W\d_]+", phrase)
+    return (
+        bool(words)
+        and all(w.isupper() for w in words)
+        and any(w.lower() in FUNCTION_WORDS or w.lower() in _GENERIC_PLACES for w in words)
+    )

@@ -14,12 +14,14 @@ from app.core.redact.lexicon import MEDICAL_ENDINGS, Lexicon, normalise_word
 from app.core.redact.name_words import FUNCTION_WORDS, NOT_FIRST_NAMES, TITLES_ABBREV, TITLES_WORD
 
 CLINICIAN_BEFORE = re.compile(
-    r"\b(?:dr|doctor|prof|professor|nurse|np|pa|rn|physician|surgeon|attending|resident|fellow|provider|"
+    r"\b(?:dr|doctor|prof|professor|nurse|np|pa-c|pa|rn|lpn|lvn|cna|crna|aprn|fnp|rrt|md|physician|surgeon|attending|resident|fellow|provider|"
     r"cardiologist|oncologist|neurologist|pcp|therapist|dentist|radiologist|referred by|seen by|dictated by|"
     r"signed by|cc|consultant|colleague)\.?\s*:?\s*$",
     re.IGNORECASE,
 )
-CLINICIAN_AFTER = re.compile(r"^,?\s*(?:md|m\.d\.|do|d\.o\.|rn|np|pa-c|pa|dds|phd|mbbs|frcp)\b", re.IGNORECASE)
+CLINICIAN_AFTER = re.compile(
+    r"^,?\s*(?:md|m\.d\.|do|d\.o\.|rn|lpn|lvn|cna|crna|aprn|fnp|np|pa-c|pa|rrt|dds|phd|mbbs|frcp)\b", re.IGNORECASE
+)
 RELATIVE_BEFORE = re.compile(
     r"\b(?:wife|husband|son|daughter|mother|mom|mum|father|dad|brother|sister|aunt|uncle|niece|nephew|"
     r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|partner|fianc[eé]e?|girlfriend|boyfriend|"
@@ -127,7 +129,10 @@ class NameRules:
             while (
                 j < len(self.words)
                 and j <= i + 3
-                and self._name_like(self.words[j], (strict and j == i + 1) or guessed, w.norm, after_name=j > i + 1)
+                # In lower case a word after the name must be a name too: "doctor okonkwo copd review".
+                and self._name_like(
+                    self.words[j], (strict and j == i + 1) or guessed or (self.lower and j > i + 1), w.norm, j > i + 1
+                )
             ):
                 last = j
                 if _POSSESSIVE.search(self.words[j].raw):
@@ -168,7 +173,12 @@ class NameRules:
             while j < len(words) and j <= i + 3 and self._joined(j - 1):
                 nxt = words[j]
                 if self.lower:
-                    ok = nxt.norm not in FUNCTION_WORDS and self.names.is_surname(nxt.norm)
+                    # After a first name that is also a word ("rob nice to see you") the surname must be no word
+                    # either; after another ("john smith") it may be one, but not a verb's form ("pawel comes").
+                    surname = nxt.norm in self.names.surnames or (
+                        first_ok and nxt.norm in self.names.surnames_ambiguous and not self._verb_form(nxt.norm)
+                    )
+                    ok = nxt.norm not in FUNCTION_WORDS and surname
                 else:
                     ok = (nxt.titlecase and nxt.norm not in FUNCTION_WORDS and not nxt.raw.isupper()) or (
                         len(nxt.raw) == 1 and nxt.raw.isupper() and nxt.raw != "I"
@@ -189,6 +199,11 @@ class NameRules:
                 span = self.spans.pop()
                 self.spans.append(span.moved(span.start, span.end + 1, self.text[span.start : span.end + 1]))
             i = last + 1
+
+    def _verb_form(self, norm: str) -> bool:
+        """'comes', 'walked', 'going': an English verb with its ending, not a surname after a first name."""
+        stems = [norm[: -len(e)] for e in ("s", "es", "ed", "ing") if norm.endswith(e) and len(norm) > len(e) + 2]
+        return any(stem in self.names.english for stem in stems)
 
     def _joined(self, i: int) -> bool:
         """Words i and i+1 sit side by side in one name (a space, or an initial's full stop)."""

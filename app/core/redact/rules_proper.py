@@ -188,8 +188,10 @@ class ProperNounRules:
             relative = RELATIVE_CUE.search(self.text[max(0, w.start - 40) : w.start])
             # "her son Will visits": a first name that is also a function word, capitalised after a relative.
             named_relative = relative and w.titlecase and self.names.is_first(w.norm)
-            if (w.norm in FUNCTION_WORDS and not named_relative) or w.norm in TITLES_WORD or any(
-                ch.isdigit() for ch in w.raw
+            if (
+                (w.norm in FUNCTION_WORDS and not named_relative)
+                or w.norm in TITLES_WORD
+                or any(ch.isdigit() for ch in w.raw)
             ):
                 continue
             if self.text[w.end : w.end + 1] == ":":  # a field label ("User:"), not the name after it
@@ -227,7 +229,15 @@ class ProperNounRules:
         for m in re.finditer(r"\b([A-Z][^\W\d_]+)\s+[A-Z]\.?\s+([A-Z][^\W\d_]+(?:[-'][A-Z][^\W\d_]+)?)\b", self.text):
             if m.group(1).lower() in FUNCTION_WORDS or m.group(1).lower() in TITLES_ABBREV:
                 continue
+            if any(self._charting_capitals(m.group(g)) for g in (1, 2)):
+                continue  # "67 YO M ADMITTED": capitals of a note, an abbreviation and a word, no name
             self._add(m.start(), m.end(), Kind.NAME, 0.75)
+
+    def _charting_capitals(self, word: str) -> bool:
+        """A word in capitals that is an abbreviation or an ordinary word ("YO", "ADMITTED"), not a name."""
+        lower = word.lower()
+        ordinary = self.names.known_word(lower) and not self.names.is_name_word(lower)
+        return word.isupper() and (len(word) < 3 or ordinary)
 
     def speaker_labels(self) -> None:
         """'Nicole: Remember me?' lines: if one speaker label is a known name, the others are names too."""

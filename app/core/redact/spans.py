@@ -107,7 +107,10 @@ def find_mentions(text: str, phrase: str) -> Iterable[tuple[int, int]]:
 
 
 # Sources whose names spread to every later mention of their words, whether or not a name list knows the words.
-STRONG_NAME_SOURCES = ("rule:title", "rule:spelled", "known", "deny", "manual", "rule:names")
+STRONG_NAME_SOURCES = ("rule:title", "rule:spelled", "known", "deny", "manual", "rule:names", "rule:staff")
+# Sources that found a name written in capitals by the words around it ("DR. WHITAKER"): its later mentions in
+# capitals are the same person, though words in capitals are otherwise abbreviations.
+CONTEXT_NAME_SOURCES = ("rule:staff", "rule:relative")
 
 
 def propagate_mentions(
@@ -123,7 +126,7 @@ def propagate_mentions(
             norm = w.lower().rstrip("'’s") if w.lower().endswith(("'s", "’s")) else w.lower()
             if len(norm) < 3 or norm in FUNCTION_WORDS or norm in TITLES_ABBREV or norm in TITLES_WORD:
                 continue
-            if w.isupper() and len(w) > 1:
+            if w.isupper() and len(w) > 1 and not (span.source in CONTEXT_NAME_SOURCES and len(w) >= 4):
                 continue  # "XYZ", "WNL": abbreviations spread nothing
             # Only words a name list knows, or names found by strong evidence, are looked for elsewhere.
             if span.source in STRONG_NAME_SOURCES or norm in names.first or norm in names.surnames:

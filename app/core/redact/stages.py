@@ -22,16 +22,23 @@ from app.core.redact.intervals import Ranges
 from app.core.redact.known import ProposedAliases, find_known, propose_misheard_aliases
 from app.core.redact.lexicon import Lexicon
 from app.core.redact.rules_dates import find_dates
+from app.core.redact.rules_dialogue import find_dialogue_names
 from app.core.redact.rules_facilities import find_facilities
 from app.core.redact.rules_ids import find_identifiers
 from app.core.redact.rules_locations import find_locations, find_spoken_addresses, with_postcode
 from app.core.redact.rules_names import Word, find_names, is_lowercase_text, words_of
 from app.core.redact.rules_ner import NerHit, entities_kept
+from app.core.redact.rules_people import find_people
 from app.core.redact.rules_proper import find_proper_nouns
 from app.core.redact.spans import filter_spans, merge_overlaps, propagate_mentions, trim
 from app.core.redact.spoken import ShadowText
 from app.core.redact.vetoes_clinical import eponym_before_head, outside_protected, widen_lowercase_names
-from app.core.redact.vetoes_names import is_bare_title, without_leading_word
+from app.core.redact.vetoes_names import (
+    is_bare_title,
+    without_charting_words,
+    without_leading_word,
+    without_role_word,
+)
 
 
 @dataclass
@@ -104,6 +111,14 @@ def names(c: RedactionContext) -> Iterable[Span]:
     return find_names(c.text, c.words, c.lexicon)
 
 
+def people(c: RedactionContext) -> Iterable[Span]:
+    return find_people(c.text, c.words, c.lexicon, c.lower)
+
+
+def dialogue(c: RedactionContext) -> Iterable[Span]:
+    return find_dialogue_names(c.text, c.lexicon, c.lower)
+
+
 def proper_nouns(c: RedactionContext) -> Iterable[Span]:
     return find_proper_nouns(c.text, c.words, c.lexicon.names, c.found)
 
@@ -120,10 +135,12 @@ def known_people(c: RedactionContext) -> Iterable[Span]:
 
 # ---- vetoes: each returns the spans that remain ----
 def word_edges(c: RedactionContext, spans: list[Span]) -> list[Span]:
-    """Spaces and punctuation at the edges, a sentence's first word before a name, a title alone."""
+    """Spaces and punctuation at the edges, a relative's or clinician's role or a sentence's first word before a
+    name, charting words around a name in capitals, a title alone."""
     names = c.lexicon.names
-    tidy = (trim(c.text, without_leading_word(c.text, s, names)) for s in spans)
-    return [t for t in tidy if t is not None and not is_bare_title(t)]
+    tidy = (trim(c.text, without_leading_word(c.text, without_role_word(c.text, s), names)) for s in spans)
+    kept = (without_charting_words(c.text, t, names) for t in tidy if t is not None)
+    return [t for t in kept if t is not None and not is_bare_title(t)]
 
 
 def clinical_terms(c: RedactionContext, spans: list[Span]) -> list[Span]:
@@ -170,6 +187,8 @@ DETECTORS: tuple[Detector, ...] = (
     places_of_care,
     spoken_addresses,
     names,
+    people,
+    dialogue,
     proper_nouns,
     deny_list,
     known_people,

@@ -2,15 +2,22 @@
 
 - A capitalised ordinary word that opens the sentence is not the name's: "Call Jane Doe" is "Jane Doe".
 - A title alone identifies nobody: "Dr" in "This is Dr. Marsh" is not a name (the name after it is kept).
+- The word for a relative or a clinician's credential is not the name: "Son Erik" is "Erik", "NP Kowalczyk" is
+  "Kowalczyk" (who is at the bedside is clinical information).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from app.core.redact.base import Kind, Span
-from app.core.redact.lexicon import NameLists
+from app.core.redact.lexicon import RELATIVE_WORDS, NameLists
 from app.core.redact.name_words import TITLES_ABBREV, TITLES_WORD
+from app.core.redact.rules_people import CREDENTIALS, RELATIONSHIP_WORDS
+
+_LEADING_WORD = re.compile(r"([^\W\d_][\w'’-]*)(?:['’]s)?[\s,:]+(?=[^\W\d_])")
+_RELATIVE_ROLES = RELATIONSHIP_WORDS | RELATIVE_WORDS
 
 
 def without_leading_word(text: str, span: Span, names: NameLists) -> Span:
@@ -27,6 +34,48 @@ def without_leading_word(text: str, span: Span, names: NameLists) -> Span:
         start = span.start + m.end()
         return span.moved(start, span.end, text[start : span.end])
     return span
+
+
+def without_role_word(text: str, span: Span) -> Span:
+    """'Son Erik' -> 'Erik', 'NP KOWALCZYK' -> 'KOWALCZYK': the name without the word for the person's role (a
+    relative's, or a clinician's credential), which is clinical information; the role labels the placeholder."""
+    if span.kind != Kind.NAME or span.source in ("manual", "deny", "known"):
+        return span
+    start = span.start
+    label = span.label
+    while m := _LEADING_WORD.match(text, start, span.end):
+        word = m.group(1).lower()
+        if word in _RELATIVE_ROLES:
+            label = "RELATIVE"
+        elif word in CREDENTIALS:
+            label = "CLINICIAN"
+        else:
+            break
+        start = m.end()
+    if start == span.start:
+        return span
+    return replace(span.moved(start, span.end, text[start : span.end]), label=label)
+
+
+def without_charting_words(text: str, span: Span, names: NameLists) -> Span | None:
+    """'PATEL NOTIFIED' -> 'PATEL': in a note written in capitals, the model's name runs on into the charting words
+    around it; an ordinary English word in capitals at either end that no name list knows is not the name's."""
+    if span.kind != Kind.NAME or span.source not in ("ner", "rule:proper") or not span.text.isupper():
+        return span
+    words = list(re.finditer(r"[^\W\d_][\w'’-]*", span.text))
+
+    def charting(m: re.Match[str]) -> bool:
+        word = m.group().lower()
+        return names.known_word(word) and not names.is_name_word(word) and word not in names.proper
+
+    while words and charting(words[-1]):
+        words.pop()
+    while words and charting(words[0]):
+        words.pop(0)
+    if not words:
+        return None
+    start, end = span.start + words[0].start(), span.start + words[-1].end()
+    return span if (start, end) == (span.start, span.end) else span.moved(start, end, text[start:end])
 
 
 def is_bare_title(span: Span) -> bool:
