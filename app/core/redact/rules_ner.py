@@ -23,6 +23,19 @@ US_STATES = shipped_words("us_states.txt")
 _TITLE_PREFIX = re.compile(r"^(?:(?:mr|mrs|ms|mx|dr|prof|mister|missus|miss|doctor|professor|nurse)\b\.?\s*)+", re.I)
 
 
+def _without_lower_case_tail(text: str, start: int, end: int, lexicon: Lexicon) -> int:
+    """'John Smith evil' -> 'John Smith': in text with capitals, a person's name does not end in an ordinary
+    lower-case word (the model runs on into the next word, e.g. past an invisible direction mark)."""
+    words = list(re.finditer(r"[^\W\d_]+", text[start:end]))
+    kept = len(words)
+    while kept > 1:
+        word = words[kept - 1].group()
+        if not (word.islower() and word in lexicon.names.english and not lexicon.names.is_name_word(word)):
+            break
+        kept -= 1
+    return end if kept == len(words) else start + words[kept - 1].end()
+
+
 def entities_kept(text: str, hits: list[NerHit], lexicon: Lexicon) -> list[Span]:
     """Spans for the model's entities that are identifiers, with a confidence from how sure the lists make them."""
     out: list[Span] = []
@@ -36,6 +49,9 @@ def entities_kept(text: str, hits: list[NerHit], lexicon: Lexicon) -> list[Span]
             prefix = _TITLE_PREFIX.match(value)
             if prefix:
                 start += prefix.end()
+                value = text[start:end]
+            if not lower:
+                end = _without_lower_case_tail(text, start, end, lexicon)
                 value = text[start:end]
             words = [w.lower() for w in re.findall(r"[^\W\d_]+", value)]
             if not words or all(w in FUNCTION_WORDS for w in words):
