@@ -43,7 +43,7 @@ def test_a_faithful_note_written_from_spoken_numbers_has_no_flags() -> None:
     [
         ("metformin 500 mg", "metformin 1000 mg", "1000 mg: the consultation says 500 mg"),
         ("BP 140/90", "BP 150/90", "150/90: the consultation says 140/90"),
-        ("HR 78", "HR 88", "88: not mentioned"),
+        ("HR 78", "HR 88", "88: the consultation says 78"),
         ("SpO2 97%", "SpO2 92%", "92%: the consultation says 97%"),
         ("for 3 weeks", "for 3 months", "3 months: the consultation says 3 weeks"),
         ("500 mg twice daily", "500 mg three times daily", "three times daily: the consultation says twice daily"),

@@ -1,6 +1,7 @@
 """Grounding against injected errors: the first three ACI-BENCH dialogues of tests/data/clinical (CC BY 4.0; see
 tests/data/README.md), their reference notes with one fact changed at a time. The full benchmark over all 21 is
-`clinic-assistant bench grounding`; the other triples of the file score 0.84-0.97 here (docs/grounding.md)."""
+`clinic-assistant bench grounding`; the other triples of the file score 0.90-1.00 here, with 0.3-2.7 flags per
+untouched note (D2N092's reference note names sides the dialogue never does)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def _records() -> list[dict[str, object]]:
 def test_most_injected_errors_are_flagged_and_faithful_notes_seldom_are() -> None:
     figures = perturbation(_records())  # type: ignore[arg-type]
     assert figures["injected"] >= 50
-    assert figures["detected_all"] >= 0.9, figures
-    assert figures["false_flags_per_note"] <= 1.5, figures
+    assert figures["detected_all"] >= 0.95, figures
+    assert figures["false_flags_per_note"] <= 1.0, figures
 
 
 def test_every_category_finds_a_place_and_changes_one_fact() -> None:

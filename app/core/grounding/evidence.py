@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.core.grounding.align import TranscriptIndex, index_transcript
 from app.core.grounding.lexicon import Lexicon
@@ -18,12 +18,14 @@ from app.core.grounding.negation import polarities
 from app.core.grounding.quantities import Quantity, quantities
 from app.core.grounding.report import Flag, FlagKind
 from app.core.grounding.sentences import Polarity, note_sentences, transcript_sentences
-from app.core.grounding.terms import Term, Text, analyse, sentence_terms
+from app.core.grounding.terms import Term, Text, analyse, sentence_terms, stem
 
 NEIGHBOURS = 2  # transcript sentences either side of a supporting one that are also looked in
 ANCHOR_WORDS = 4  # note words either side of a fact that say what it is about
 ANCHOR_REACH = 12  # transcript terms either side of a value within which an anchor word must be
 BARE_REACH = 3  # content words either side of a bare number within which an anchor word must be
+COMPOUND_LENGTH = 12  # letters of a note word that may be a compound the recogniser cut in two
+COMPOUND_PART = 8  # letters of the part of it that must be said
 
 
 @dataclass
@@ -38,7 +40,22 @@ class Evidence:
     extra_quantities: list[Quantity]
     medicines: set[str]  # generic names said in the consultation or written in an extra source
     lexicon: Lexicon
-    positions: dict[str, list[int]]  # norm -> indices of the transcript terms that have it
+    positions: dict[str, list[int]]  # norm (or a word of a phrase) -> indices of the transcript terms that have it
+    aliases: dict[str, str | None] = field(default_factory=dict)  # cache of `said_as`
+    named_sides: frozenset[str] = frozenset()  # the sides of the body the consultation names (laterality.py)
+
+    def said_as(self, norm: str) -> str | None:
+        """The consultation's form of a note word: itself, a close spelling ("erythmateous"), the end of a compound
+        the recogniser cut in two ("hepatospleno splenomegaly" for "hepatosplenomegaly"), or None."""
+        if norm in self.positions:
+            return norm
+        if norm not in self.aliases:
+            found = self.index.resolve(norm)
+            if found is None and len(norm) >= COMPOUND_LENGTH and norm.isalpha():
+                ends = [other for other in self.positions if len(other) >= COMPOUND_PART and norm.endswith(other)]
+                found = max(ends, key=len, default=None)
+            self.aliases[norm] = found
+        return self.aliases[norm]
 
 
 @dataclass
@@ -75,6 +92,11 @@ def build_evidence(transcript: str, extra_sources: Sequence[str], lexicon: Lexic
     positions: dict[str, list[int]] = defaultdict(list)
     for index, term in enumerate(text.terms):
         positions[term.norm].append(index)
+        if " " in term.word and not term.medicine and not term.num:
+            # the words of a phrase are said too: "pain to palpation" (tenderness) says "palpation"
+            for word in term.word.split():
+                if word not in lexicon.stopwords and stem(word) != term.norm:
+                    positions[stem(word)].append(index)
     return Evidence(text, index_transcript(text), polarity, replied, found, dict(by_sentence), extras,
                     extra_quantities, medicines, lexicon, dict(positions))
 

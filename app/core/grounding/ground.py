@@ -11,7 +11,7 @@ from app.core.grounding.align import support
 from app.core.grounding.evidence import build_evidence, label_terms, note_sentence
 from app.core.grounding.facts import check_quantities
 from app.core.grounding.findings import check_negation
-from app.core.grounding.laterality import check_laterality, side_mentions
+from app.core.grounding.laterality import check_laterality, readings, side_mentions
 from app.core.grounding.lexicon import lexicon
 from app.core.grounding.medicines import check_medicines
 from app.core.grounding.negation import scopes
@@ -32,6 +32,8 @@ def ground(note: str, transcript: str, extra_sources: Sequence[str] = ()) -> Gro
     text = analyse(note, note_sentences(note), words)
     note_quantities = quantities(text.terms, text.ranges)
     sides = side_mentions(evidence)
+    evidence.named_sides = frozenset().union(*(m.sides for m in sides.mentions))
+    note_readings = readings(note_quantities)
     medicines_said: dict[str, bool] = {}
     results = []
     for index, sentence in enumerate(text.sentences):
@@ -40,11 +42,13 @@ def ground(note: str, transcript: str, extra_sources: Sequence[str] = ()) -> Gro
         linked = support(text.terms[first:last], evidence.index, label)
         view = note_sentence(text, index, linked, label, evidence)
         found = [q for q in note_quantities if first <= q.first < last]
+        negations = scopes(text, index, words.negation)
+        negated = {k for scope in negations if not scope.hypothetical for k in range(scope.first, scope.last)}
         flags: list[Flag] = [
             *check_quantities(view, found, evidence),
             *check_medicines(view, evidence, medicines_said),
-            *check_laterality(view, evidence, sides),
-            *check_negation(view, scopes(text, index, words.negation), evidence),
+            *check_laterality(view, evidence, sides, note_readings, negated),
+            *check_negation(view, negations, evidence),
         ]
         flags.sort(key=lambda f: (f.start, f.end))
         spans = sorted(linked)

@@ -24,6 +24,7 @@ class Negation:
     post: frozenset[tuple[str, ...]]
     pseudo: frozenset[tuple[str, ...]]
     hypothetical: frozenset[tuple[str, ...]]
+    gloss: frozenset[tuple[str, ...]]
     stop: frozenset[str]
     longest: int  # words in the longest cue
     first_words: frozenset[str]  # the first word of every cue
@@ -64,19 +65,20 @@ def _medicines() -> dict[tuple[str, ...], str]:
 
 def _negation() -> Negation:
     cues: dict[str, set[tuple[str, ...]]] = {"pre": set(), "post": set(), "pseudo": set(), "hypothetical": set(),
-                                             "stop": set()}
+                                             "gloss": set(), "stop": set()}
     for line in _lines("negation.txt"):
         kind, _colon, words = line.partition(":")
         if kind.strip() not in cues or not words.strip():
             raise ConfigError(f"negation.txt: unknown line kind {kind.strip()!r}",
-                              "Use pre, post, pseudo, hypothetical or stop")
+                              "Use pre, post, pseudo, hypothetical, gloss or stop")
         cues[kind.strip()].add(tuple(words.split()))
-    every = cues["pre"] | cues["post"] | cues["pseudo"] | cues["hypothetical"]
+    every = cues["pre"] | cues["post"] | cues["pseudo"] | cues["hypothetical"] | cues["gloss"]
     return Negation(
         pre=frozenset(cues["pre"]),
         post=frozenset(cues["post"]),
         pseudo=frozenset(cues["pseudo"]),
         hypothetical=frozenset(cues["hypothetical"]),
+        gloss=frozenset(cues["gloss"]),
         stop=frozenset(w[0] for w in cues["stop"]),
         longest=max(len(c) for c in every),
         first_words=frozenset(c[0] for c in every),

@@ -83,9 +83,10 @@ def _other_number(value: str, rng: random.Random) -> str:
     choices = [number * 2, number / 2, number + rng.choice((1, 2, 3)), number * 10, number * 1.5]
     if number > 3:
         choices.append(number - rng.choice((1, 2, 3)))
-    new = rng.choice([c for c in choices if c > 0 and abs(c - number) > 1e-9])
     decimals = len(value.split(".")[1]) if "." in value else 0
-    return f"{new:.{max(decimals, 1 if new != int(new) else 0)}f}"
+    written = {f"{c:.{max(decimals, 1 if c != int(c) else 0)}f}": c for c in choices if c > 0}
+    # "0.15" written to one decimal is "0.1" again: only a value that reads differently is an error
+    return rng.choice([text for text, c in written.items() if abs(float(text) - number) > 1e-9])
 
 
 def _number(note: str, transcript: str, rng: random.Random) -> Injection | None:
@@ -186,7 +187,7 @@ def _age(note: str, transcript: str, rng: random.Random) -> Injection | None:
         return None
     site = rng.choice(sites)
     value = int(site.group(1))
-    new = max(1, value + rng.choice((-15, -9, -6, -4, 3, 5, 8, 12)))
+    new = rng.choice([v for v in (value + d for d in (-15, -9, -6, -4, 3, 5, 8, 12)) if v >= 1] or [value + 3])
     return _replace(note, site.start(1), site.end(1), str(new), "age")
 
 

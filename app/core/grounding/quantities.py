@@ -35,6 +35,13 @@ _UNITS: dict[str, tuple[str, float]] = {
     "cm": ("length", 10.0), "mm": ("length", 1.0), "in": ("length", 25.4), "units": ("units", 1.0),
     "unit": ("units", 1.0), "mmol": ("mmol", 1.0), "mEq": ("meq", 1.0), "oz": ("ounce", 1.0),
 }
+# things counted by a number: a unit of their own, so that "2 puffs" and "one puff" are compared ("puff"), but not
+# with a bare number
+_COUNTED = {"puff": "puff", "puffs": "puff", "tablet": "tablet", "tablets": "tablet", "tab": "tablet",
+            "tabs": "tablet", "pill": "tablet", "pills": "tablet", "capsule": "capsule", "capsules": "capsule",
+            "drop": "drop", "drops": "drop", "spray": "spray", "sprays": "spray", "cigarette": "cigarette",
+            "cigarettes": "cigarette", "pack": "pack", "packs": "pack", "drink": "drink", "drinks": "drink",
+            "beer": "drink", "beers": "drink"}
 # words after a number that the dictation formatter does not treat as units
 _UNIT_WORDS = {
     "degree": "°", "degrees": "°", "pound": "lb", "pounds": "lb", "lbs": "lb", "lb": "lb", "inch": "in",
@@ -45,6 +52,7 @@ _AGE_YEARS = {"year": 1.0, "years": 1.0, "yr": 1.0, "yrs": 1.0, "month": 1 / 12,
 _RANGE_WORDS = {"to", "or", "through", "and"}
 _UNIT_NEEDED = {"time", "frequency", "date"}
 _TOLERANCE = {"time": 0.1, "rate": 0.05}
+_EXACT = 1e-6  # only rounding: 1000 mg is not 1001 mg
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,7 @@ class Quantity:
     unit: str = ""  # the unit as stated ("week", "mg"): the same unit compares exactly, another one converted
     factor: float = 1.0  # stated value x factor = value in the family's base unit
     vague: bool = False  # "a few days": a range that overlapping is enough for
+    when: str = ""  # a duration's direction: "back" (3 days ago), "ahead" (in 3 months), "for" (how long), or ""
 
 
 def _equal(x: float, y: float, tolerance: float) -> bool:
@@ -79,22 +88,30 @@ def _endpoints(a: tuple[float, float], b: tuple[float, float], tolerance: float)
     return _equal(a[0], b[0], tolerance)
 
 
+def directions_agree(a: Quantity, b: Quantity) -> bool:
+    """Whether two durations can be one: "for 3 weeks" is "3 weeks ago" (how long it has lasted), but neither is
+    "in 3 weeks" (when something will happen)."""
+    return not a.when or not b.when or a.when == b.when or {a.when, b.when} == {"for", "back"}
+
+
 def same(a: Quantity, b: Quantity) -> bool:
     """Whether `b` (said) can be the fact `a` (written). A bare number said matches a dose or reading by its value
     ("lisinopril twenty" for "20 mg"), but not a duration, a frequency or a date, which speech keeps units for."""
     if a.key or b.key:
         return a.key == b.key and a.family == b.family
+    if not directions_agree(a, b):  # "in 3 days" is not "3 days ago"
+        return False
     if a.family and b.family and a.family != b.family:
         return False
     if not (a.family and b.family) and (a.family in _UNIT_NEEDED or b.family in _UNIT_NEEDED):
         return False
     stated = (a.low / a.factor, a.high / a.factor), (b.low / b.factor, b.high / b.factor)
     if a.vague or b.vague:
-        tolerance = _TOLERANCE.get(a.family, 0.001)
+        tolerance = _TOLERANCE.get(a.family, _EXACT)
         return a.low <= b.high * (1 + tolerance) + 1e-9 and b.low <= a.high * (1 + tolerance) + 1e-9
     if a.family and b.family and a.unit != b.unit:
-        return _endpoints((a.low, a.high), (b.low, b.high), _TOLERANCE.get(a.family, 0.001))
-    return _endpoints(*stated, 0.001)
+        return _endpoints((a.low, a.high), (b.low, b.high), _TOLERANCE.get(a.family, _EXACT))
+    return _endpoints(*stated, _EXACT)
 
 
 def quantities(terms: list[Term], ranges: list[tuple[int, int]]) -> list[Quantity]:
@@ -108,9 +125,22 @@ def quantities(terms: list[Term], ranges: list[tuple[int, int]]) -> list[Quantit
             if found is None:
                 i += 1
                 continue
+            if found.kind == "duration":
+                found = replace(found, when=_direction(sentence, found.first, found.last))
             out.append(replace(found, first=found.first + first, last=found.last + first))
             i = found.last + 1
     return out
+
+
+def _direction(terms: list[Term], first: int, last: int) -> str:
+    """Which way a duration points from now: back ("3 days ago", "the past six months"), ahead ("in 3 months", "the
+    next 2 weeks"), or how long something lasts ("for 3 days"); "" when it says none of these."""
+    before = terms[first - 1].word if first > 0 else ""
+    if (last + 1 < len(terms) and terms[last + 1].word == "ago") or before in ("past", "last"):
+        return "back"
+    if before in ("in", "next"):
+        return "ahead"
+    return "for" if before in ("for", "over") else ""
 
 
 def _make(kind: Kind, family: str, low: float, high: float, terms: list[Term], first: int, last: int,
@@ -139,6 +169,13 @@ def _read(terms: list[Term], i: int) -> Quantity | None:
     if spoken is not None:
         low, high, used = spoken
         unit = terms[i + used].word
+        after = words_at(terms, i + used + 1, 2)
+        if unit in _AGE_YEARS and (after[:1] == ["old"] or after == ["of", "age"]):  # "under a year of age"
+            years = _AGE_YEARS[unit]
+            end = i + used + (1 if after[:1] == ["old"] else 2)
+            return _make("age", "age", low * years, high * years, terms, i, end,
+                         f"{' '.join(words_at(terms, i, used + 1))} old", unit=unit.rstrip("s"), factor=years,
+                         vague=low != high)
         factor = TIME[unit]
         return _make("duration", "time", low * factor, high * factor, terms, i, i + used,
                      " ".join(words_at(terms, i, used + 1)), unit=unit.rstrip("s"), factor=factor, vague=low != high)
@@ -180,6 +217,8 @@ def _number(terms: list[Term], i: int) -> Quantity | None:
     if after[:3] == ["and", "a", "half"]:  # "one and a half packs"
         low, high, last = low + 0.5, high + 0.5, last + 3
         after = words_at(terms, last + 1, 4)
+    if any(c in terms[last].punct for c in ",;:"):
+        after = []  # "RR 20, HR 80": the word after a comma is no unit of the number before it
     unit = term.unit.split("/")[0] if term.unit else ""
     shown_value = shown(low) if low == high else f"{shown(low)}-{shown(high)}"
     if unit in _UNITS and "/" not in term.unit:
@@ -202,6 +241,9 @@ def _number(terms: list[Term], i: int) -> Quantity | None:
                      f"{shown_value} {after[0]}", unit=singular, factor=factor)
     if after and after[0] in ("yo", "y/o", "y.o"):
         return _make("age", "age", low, high, terms, i, last + 1, f"{shown_value}-year-old", unit="year")
+    if after and after[0] in _COUNTED:
+        thing = _COUNTED[after[0]]
+        return _make("number", thing, low, high, terms, i, last + 1, f"{shown_value} {after[0]}", unit=thing)
     if after and after[0] in _UNIT_WORDS:
         unit = _UNIT_WORDS[after[0]]
         family, factor = _UNITS[unit]

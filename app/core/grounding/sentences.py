@@ -27,6 +27,7 @@ class Sentence:
     answer: Polarity | None = None  # for a question: what the reply said (yes / no), when it said it plainly
     context: tuple[int, int] | None = None  # a note label before the sentence ("Heart rate:"), as a span
     question_from: int = 0  # where the question of a question sentence begins (what the answer is about)
+    asked_from: int = 0  # where its first question begins: words from there to question_from are asked, unanswered
 
 
 _BULLET = re.compile(r"(?:[•\-*·▪◦–]|\d{1,2}[.)])\s+")
@@ -50,11 +51,18 @@ _SPEAKER_COLON = re.compile(
 )
 # Words a speaker starts a new thought with: where an unpunctuated run of speech is cut.
 _MARKERS = {"okay", "ok", "alright", "so", "now", "um", "uh", "well", "and", "but", "then"}
+# Past LONG_RUN words a run is cut before a word that starts a clause, so that "did n't show any bony abnormality"
+# stays whole (its negation and its words are compared together); past FORCED_RUN words, anywhere.
+_CLAUSE_OPENERS = _MARKERS | {"i", "i'm", "we", "you", "he", "she", "they", "it's", "that's", "there's", "because",
+                              "if", "when", "which", "what", "how", "do", "does", "did", "have", "has", "are", "is",
+                              "can", "let's", "let"}
 LONG_RUN = 30  # words without punctuation before a run is cut into pieces
+FORCED_RUN = 45
 # never cut inside "one ten over sixty five", "one puff twice a day", "every four hours"
 _NO_CUT_BEFORE = {"over", "point", "and", "a", "per", "daily", "times", "time", "to", "or", "hours", "days", "weeks",
                   "months", "years", "milligrams", "micrograms", "grams", "units", "percent", "puffs", "tablets"}
-_NO_CUT_AFTER = {"once", "twice", "times", "time", "every", "per", "of", "a", "the", "to", "about", "around"}
+_NO_CUT_AFTER = {"once", "twice", "times", "time", "every", "per", "of", "a", "the", "to", "about", "around", "over",
+                 "point"}
 # A yes/no question opens with an auxiliary and its subject ("have they been elevated"), or "any ...".
 _AUXILIARIES = {"do", "does", "did", "have", "has", "had", "are", "is", "was", "were", "can", "could", "will",
                 "would", "should", "any", "anything"}
@@ -70,7 +78,10 @@ _YES = ("yes", "yeah", "yep", "yup", "correct", "sure", "i do", "i have", "i did
 _NO = ("no", "nope", "nah", "never", "none", "not really", "nothing", "neither", "i don't", "i do n't",
        "i haven't", "i have n't", "i didn't", "i did n't", "not at all", "not that i", "not yet", "it doesn't",
        "it does n't", "not")
-_FILLERS = {"uh", "um", "oh", "well", "so", "hmm", "ah", "er", "and", "okay", "ok"}
+_PRONOUNS = {"i", "you", "he", "she", "we", "they", "it", "who", "that", "which", "i've", "you've", "we've",
+             "they've", "i'd", "you'd", "he'd", "she'd", "we'd", "they'd", "i'll", "you'll", "we'll", "they'll"}
+_WH = {"what", "how", "when", "where", "why", "which", "who", "whom", "whose"}
+_FILLERS = {"uh", "um", "oh", "well", "so", "hmm", "ah", "er", "and", "okay", "ok", "what", "mm", "gosh"}  # "what? no"
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -105,8 +116,9 @@ def _ends(text: str, start: int, end: int) -> list[int]:
 
 
 def _cut_long_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """An unpunctuated run of speech, cut before a marker word once a piece has 8 words, or past LONG_RUN words
-    where no number is being said ("one ten over sixty five" stays whole)."""
+    """An unpunctuated run of speech, cut before a marker word once a piece has 8 words, past LONG_RUN words before
+    a word that opens a clause, or past FORCED_RUN words anywhere no number is being said ("one ten over sixty five"
+    stays whole)."""
     words = [w.group(0).lower() for w in re.finditer(r"\S+", text[start:end])]
     spans = [(start + w.start(), start + w.end()) for w in re.finditer(r"\S+", text[start:end])]
     if len(words) <= LONG_RUN:
@@ -117,7 +129,10 @@ def _cut_long_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
         previous = words[index - 1] if index else ""
         in_number = _NUMBER_WORD.match(lower) or lower in _NO_CUT_BEFORE or (
             _NUMBER_WORD.match(previous) or previous in _NO_CUT_AFTER)
-        if index > piece_start and ((count >= 8 and lower in _MARKERS) or (count >= LONG_RUN and not in_number)):
+        opens = lower in _CLAUSE_OPENERS and previous not in _NO_CUT_AFTER
+        long_enough = (count >= LONG_RUN and opens) or count >= FORCED_RUN
+        marker = count >= 8 and lower in _MARKERS and not _NUMBER_WORD.match(previous)  # not "hundred | and eighty"
+        if index > piece_start and (marker or (long_enough and not in_number)):
             pieces.append((spans[piece_start][0], spans[index - 1][1]))
             piece_start, count = index, 0
         count += 1
@@ -172,7 +187,7 @@ def note_sentences(note: str) -> list[Sentence]:
 
 
 def _reply_polarity(text: str, start: int, end: int) -> Polarity | None:
-    words = [w.strip(".,!?;:").lower() for w in text[start:end].split()[:8]]
+    words = [w for w in (w.strip(".,!?;:").lower() for w in text[start:end].split()[:8]) if w]  # "what ? no ."
     while words and words[0] in _FILLERS:
         words.pop(0)
     head = " ".join(words)
@@ -185,32 +200,44 @@ def _reply_polarity(text: str, start: int, end: int) -> Polarity | None:
     return None
 
 
-def _question_start(text: str, start: int, end: int) -> int | None:
-    """Where the question a piece of speech closes with begins (a character offset), or None if it asks none.
-    "but doppler signs are present okay so does this hurt": the yes or no that follows is about the hurting."""
+def _question_start(text: str, start: int, end: int) -> tuple[int, int, bool] | None:
+    """Where the first question of a piece of speech begins, where the question it closes with begins (character
+    offsets), and whether that one is open (a reply to "what have your sugars been running?" is no yes or no); None
+    if it asks none. "but doppler signs are present okay so does this hurt": the yes or no that follows is about the
+    hurting. "is it a specific diet ... are you on the keto diet": the reply is about the keto diet, and "a specific
+    diet" was asked, not said."""
     piece = text[start:end].rstrip()
     if piece[-1:] in ".!":
         return None
     words = [(m.group(0).strip(",").lower(), start + m.start()) for m in re.finditer(r"\S+", piece)]
     opener: int | None = None
+    first: int | None = None
+    open_ended = False
     for i, (word, offset) in enumerate(words):
         following = words[i + 1][0] if i + 1 < len(words) else None
         if following == "n't" or (following or "").endswith("n't"):  # "don't you..." asks; "i don't see" does not
             following = words[i + 2][0] if following == "n't" and i + 2 < len(words) else "you" if (
                 i + 2 < len(words) and words[i + 2][0] in _SUBJECTS) else None
         before = [w for w, _o in words[max(0, i - 3) : i]]
-        if word in _AUXILIARIES and following is not None and following in _SUBJECTS | {""} and word != "any":
+        # "you had the x-ray done" states: a question puts the auxiliary before its subject, not after one
+        stated = bool(before) and before[-1] in _PRONOUNS
+        if word in _AUXILIARIES and following is not None and following in _SUBJECTS | {""} and word != "any" and (
+                not stated):
             if before[-1:] != ["or"]:  # "does he have a sore throat or is he pulling on his ears": one question
                 opener = offset
+                open_ended = bool(before) and before[-1] in _WH  # "what have your sugars been running?"
         elif word in ("how", "what") and following == "about":
-            opener = offset
-        elif word in ("any", "anything") and not set(before) & _NOT_ASKING and (not before or before[-1] in _BOUNDARY):
+            opener, open_ended = offset, False
+        elif word in ("any", "anything") and not set(before) & _NOT_ASKING and (
+                not before or before[-1] in _BOUNDARY or before[-1] == ""):  # "" was a comma: "fosamax , any issues"
             # "okay any nausea": a new question; "are you coughing up anything" and "or anything like that" only
             # end the one before (the last question is the one the reply answers)
-            opener = offset
+            opener, open_ended = offset, False
+        if first is None:
+            first = opener
     if opener is None and (piece.endswith("?") or piece.lower().endswith("at all")):
-        return start
-    return opener
+        return start, start, words[0][0] in _WH if words else False
+    return None if opener is None or first is None else (first, opener, open_ended)
 
 
 def transcript_sentences(transcript: str) -> list[Sentence]:
@@ -236,10 +263,11 @@ def transcript_sentences(transcript: str) -> list[Sentence]:
         while closing > 0 and asked[closing - 1] is not None:
             closing -= 1
         for index, (s, e) in enumerate(pieces):
-            question_from = asked[index]
+            opened = asked[index]
             sentences.append(
-                Sentence(s, e, turn=turn_index, speaker=speaker, question=question_from is not None,
-                         answer=answer if question_from is not None and index >= closing else None,
-                         question_from=s if question_from is None else question_from)
+                Sentence(s, e, turn=turn_index, speaker=speaker, question=opened is not None,
+                         answer=answer if opened is not None and index >= closing and not opened[2] else None,
+                         question_from=s if opened is None else opened[1],
+                         asked_from=s if opened is None else opened[0])
             )
     return sentences

@@ -73,6 +73,10 @@ def frequency_at(terms: list[Term], i: int) -> tuple[float, float, int] | None:
         first, second = number(terms[i].num), number(terms[i + 2].num)  # "four to five times a week"
         if first is not None and second is not None:
             times = (min(first, second), max(first, second), 4)
+    elif terms[i].num and i + 1 < len(terms) and terms[i + 1].num and nxt[1:2] == ["times"]:
+        first, second = number(terms[i].num), number(terms[i + 1].num)  # "four five times a week", as it is said
+        if first is not None and second is not None and 0 < second - first <= 2:
+            times = (first, second, 3)
     if times is not None:
         low, high, used = times
         rest = words_at(terms, i + used, 2)
@@ -81,6 +85,9 @@ def frequency_at(terms: list[Term], i: int) -> tuple[float, float, int] | None:
         if rest[:1] and rest[0] in _PER:
             return low * _PER[rest[0]], high * _PER[rest[0]], used + 1
         return None
+    counted = _days_a_week(terms, i)
+    if counted is not None:
+        return counted
     if word == "every" and nxt:
         if nxt[0] == "other" and nxt[1:2] == ["day"]:
             return 0.5, 0.5, 3
@@ -102,6 +109,27 @@ def frequency_at(terms: list[Term], i: int) -> tuple[float, float, int] | None:
     return None
 
 
+_DAYS = {"day", "days", "night", "nights", "morning", "mornings", "evening", "evenings"}
+
+
+def _days_a_week(terms: list[Term], i: int) -> tuple[float, float, int] | None:
+    """ "a few nights a week", "three days per week": how many days of a week, as a rate per day."""
+    said = words_at(terms, i, 5)
+    skip = 1 if said[:1] == ["a"] and said[1:2] and said[1] in _VAGUE else 0
+    if skip:
+        low, high = _VAGUE[said[1]]
+    elif terms[i].num and number(terms[i].num) is not None:
+        low = high = number(terms[i].num) or 0.0
+    else:
+        return None
+    rest = said[skip + 1 :]
+    if rest[:1] and rest[0] in _DAYS and rest[1:2] and rest[1] in ("a", "per", "each", "every") and rest[2:3] and (
+            rest[2] in ("week", "month")):
+        per = _PER[rest[2]]
+        return low * per, high * per, skip + 4
+    return None
+
+
 def frequency_shown(low: float, high: float) -> str:
     if low == high == 0:
         return "as needed"
@@ -110,6 +138,8 @@ def frequency_shown(low: float, high: float) -> str:
         return names[low]
     if low == high and abs(low * 7 - round(low * 7)) < 1e-6:
         return f"{round(low * 7)} times weekly"
+    if high < 1 and abs(low * 7 - round(low * 7)) < 1e-6 and abs(high * 7 - round(high * 7)) < 1e-6:
+        return f"{round(low * 7)}-{round(high * 7)} times weekly"
     return f"{shown(low)}-{shown(high)} times daily" if low != high else f"{shown(low)} times daily"
 
 

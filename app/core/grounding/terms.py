@@ -55,7 +55,10 @@ _RATIO = re.compile(r"\d{1,3}/\d{1,3}$")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)$")
 _FORMATTED = re.compile(r"(\d+(?:\.\d+)?(?:/\d+)?)\s*(.*)$")
 _DIGIT_HYPHEN = re.compile(r"\d+(?:\.\d+)?-")
-_RANGE = re.compile(r"(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$")
+# Words joined by hyphens are compared word by word, as speech recognition writes them apart ("mid-shortness of
+# breath", "skin-colored", "x-ray"); not "non-" or "un-" words, whose parts alone would say the opposite.
+_WORD_HYPHEN = re.compile(r"(?!non-|un-)[a-z]+(?:-[a-z]+)+$", re.IGNORECASE)
+_RANGE = re.compile(r"(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?(?:%|mg|mcg|g|kg|ml|mmhg|cm|mm)?)$", re.IGNORECASE)  # "6-7%"
 _GLUED = re.compile(r"(\d+(?:\.\d+)?)(%|°[cf]?|mg|mcg|µg|μg|ug|g|gm|kg|ml|mls|l|mmol|meq|mmhg|cm|mm|x)$", re.I)
 _DIMENSION = re.compile(r"(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)$", re.I)
 _SPOKEN_DIGIT = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"}
@@ -77,13 +80,21 @@ ORDINALS = {
 
 
 def stem(word: str) -> str:
-    """A light stemmer: plurals, -ing, -ed and a final e, so "coughs", "coughing" and "coughed" meet."""
+    """A light stemmer: plurals, -ing, -ed and a final e, so "coughs", "coughing" and "coughed" meet; and the
+    endings that make an adjective a noun or an adverb, so "severe", "severity" and "severely" meet, and "weak" and
+    "weakness"."""
     if len(word) <= 3 or not word.isalpha():
         return word
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
+    if word.endswith("ly") and len(word) >= 7:  # "frequently", not "daily", "family" or "weekly"
+        word = word[:-2]
+    if word.endswith("ness") and len(word) >= 8:  # "weakness", "tightness"; not "illness"
+        word = word[:-4]
+    elif word.endswith("ity") and len(word) >= 7:  # "severity", "abnormalities", "mobility"; not "city"
+        word = word[:-3]
     for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
@@ -95,14 +106,15 @@ def _core_parts(core: str, start: int) -> list[tuple[str, int]]:
     """A word split where a note glues a number to what follows: "59-year-old", "1-2", "50mg", "1x2"."""
     match = _RANGE.match(core)
     if match:
-        return [(match.group(1), start), ("to", start + match.end(1)), (match.group(2), start + match.start(2))]
+        second = _core_parts(match.group(2), start + match.start(2))  # "7%": the unit apart, as a dictation has it
+        return [(match.group(1), start), ("to", start + match.end(1)), *second]
     match = _DIMENSION.match(core)
     if match:
         return [(match.group(1), start), ("x", start + match.end(1)), (match.group(2), start + match.start(2))]
     match = _GLUED.match(core)
     if match and match.group(2).lower() != "x":
         return [(match.group(1), start), (match.group(2), start + match.start(2))]
-    if _DIGIT_HYPHEN.match(core):
+    if _DIGIT_HYPHEN.match(core) or _WORD_HYPHEN.match(core):
         parts, offset = [], start
         for part in core.split("-"):
             if part:
@@ -191,15 +203,47 @@ def _word_of(core: str) -> str:
 
 _MAY_HOLD_NUMBER = re.compile(
     r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|point)\b",
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|point)\b",
     re.IGNORECASE,
 )
+
+
+_HESITATIONS = {"uh", "um", "er", "erm", "ah", "hmm"}
+_IN_A_NUMBER = {"over", "point", "and"}
+
+
+def _numeric(token: Token) -> bool:
+    word = token.lower
+    return word.replace(".", "", 1).isdigit() or spelled_number([token], 0) is not None or word in _IN_A_NUMBER
+
+
+def _spoken_number_words(tokens: list[Token]) -> list[Token]:
+    """Speech around numbers made readable to the formatter: "a hundred and eighty" is "one hundred and eighty", and
+    a hesitation inside a number is dropped ("one forty uh over ninety", "eighty over you know eighty")."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.lower in ("a", "an") and following is not None and following.lower in ("hundred", "thousand"):
+            out.append(Token("one", token.lead, token.trail, start=token.start, end=token.end))
+            i += 1
+            continue
+        filler = 1 if token.lower in _HESITATIONS else 2 if (
+            token.lower == "you" and following is not None and following.lower == "know") else 0
+        after = tokens[i + filler] if filler and i + filler < len(tokens) else None
+        if filler and out and after is not None and _numeric(out[-1]) and _numeric(after) and not out[-1].trail:
+            i += filler
+            continue
+        out.append(token)
+        i += 1
+    return out
 
 
 def sentence_terms(text: str, sentence_index: int, start: int, end: int, lexicon: Lexicon) -> list[Term]:
     tokens = _tokens(text, start, end)
     if _MAY_HOLD_NUMBER.search(text, start, end):  # most sentences of talk have no number: skip the formatter
-        tokens = _spelled_numbers(format_numbers(tokens))
+        tokens = _spelled_numbers(format_numbers(_spoken_number_words(tokens)))
     lowered = [_word_of(t.core) for t in tokens]
     terms: list[Term] = []
     i = 0
