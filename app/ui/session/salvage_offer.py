@@ -4,20 +4,12 @@ the copy went and what to do next (keep the damaged file)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QProgressBar, QVBoxLayout, QWidget
 
 from app.core.storage.opening import StoreDamaged
 from app.core.storage.records import SalvageReport
-
-
-def _label(name: str, text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+from app.ui.plain_label import plain_label
 
 
 def salvage_summary(report: SalvageReport) -> str:
@@ -49,7 +41,7 @@ class SalvageOffer(QDialog):
         self.setAccessibleName("The store is damaged")
         self.setObjectName("salvageOffer")
         layout = QVBoxLayout(self)
-        self.message = _label(
+        self.message = plain_label(
             "salvageMessage",
             f"{problem.message}\n\nSalvage copies every record that can still be read into a new encrypted store "
             "next to it, with the same passphrase. The damaged store itself is not changed.",
@@ -61,7 +53,7 @@ class SalvageOffer(QDialog):
         self.busy.setAccessibleName("Salvaging the records")
         self.busy.hide()
         layout.addWidget(self.busy)
-        self.outcome = _label("salvageOutcome")
+        self.outcome = plain_label("salvageOutcome")
         self.outcome.hide()
         layout.addWidget(self.outcome)
         self.buttons = QDialogButtonBox(parent=self)
