@@ -19,6 +19,8 @@ from app.core.summary.words import Cues, medication_cues
 
 WINDOW = 10  # terms after a name within which its dose and frequency are read
 DOSE_FAMILIES = frozenset({"mass", "volume", "units", "percent", "meq", "mmol"})
+# what grounding counts that is a dose of a medicine ("1 tab", "2 puffs"), not a cigarette or a drink
+COUNTED_DOSES = frozenset({"tablet", "capsule", "puff", "drop", "spray"})
 # words after a bare number that make it a dose: "1 tab", "2 puffs", "800 international units"
 DOSE_WORDS = {"tab": "tab", "tabs": "tabs", "tablet": "tablet", "tablets": "tablets", "pill": "pill",
               "pills": "pills", "puff": "puff", "puffs": "puffs", "capsule": "capsule", "capsules": "capsules",
@@ -120,7 +122,7 @@ def _shared_frequency(terms: list[Term], words: list[str], k: int, stop: int, do
 def _as_dose(q: Quantity, words: list[str], after: int) -> str:
     if q.kind != "number":
         return ""
-    if q.family in DOSE_FAMILIES:
+    if q.family in DOSE_FAMILIES or q.family in COUNTED_DOSES:  # grounding reads "1 tab" as one counted quantity
         return q.shown
     following = words[after] if after < len(words) else ""
     if q.family in ("", "ratio") and following in DOSE_WORDS:
