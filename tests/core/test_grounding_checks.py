@@ -61,6 +61,13 @@ def test_a_negation_does_not_reach_into_the_next_clause_or_past_a_time() -> None
     assert _flags("No pain since the steroid injection.", dialogue) == []
 
 
+def test_a_list_item_that_says_something_of_its_own_ends_the_negation() -> None:
+    dialogue = ("[doctor] your neck is fine , no swelling , your thyroid feels normal , your lungs are clear .\n"
+                "[doctor] keep taking the amlodipine . any side effects from the metformin ?\n[patient] no .\n")
+    assert _flags("Neck: no swelling, thyroid feels normal, lungs are clear.", dialogue) == []
+    assert _flags("No side effects from the metformin or amlodipine.", dialogue) == []
+
+
 def test_a_stop_word_right_after_a_cue_in_a_note_does_not_end_its_scope() -> None:
     words = lexicon()
     note = "Walks without some of the stiffness."

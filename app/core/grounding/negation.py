@@ -29,6 +29,10 @@ _ANSWER_CUES = {"no", "nope", "nah", "not"}
 _REPORTING = {"feel", "felt", "think", "thought", "know", "knew", "believe", "notice", "noticed", "remember",
               "recall", "say", "said", "see", "saw", "realize", "realized", "find", "found"}
 _STOP_PUNCTUATION = set(".;:?!")
+# a list item with one of these says something of its own: "no swelling, thyroid feels normal", "no edema, skin warm"
+_ITEM_VERBS = {"is", "are", "was", "were", "feels", "feel", "looks", "look", "appears", "appear", "seems", "shows",
+               "show", "remains", "noted", "seen", "normal", "intact", "clear", "soft", "warm", "present", "equal",
+               "regular", "stable", "symmetric", "supple", "benign", "fine", "good"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +157,20 @@ def _reach(terms: list[Term], words: list[str], i: int, length: int, cues: Negat
         if "," in terms[end - 1].punct:
             if end < len(words) and words[end] in _CLAUSE_STARTS:
                 break  # "not covered by insurance, you can try...": a new clause, not a list
+            if _has_verb(terms, words, end):
+                break  # "no swelling, thyroid feels normal": an item that says something of its own
             count = 0
     return end
+
+
+def _has_verb(terms: list[Term], words: list[str], start: int) -> bool:
+    """Whether the list item that starts at terms[start] (up to the next comma) has a verb or a state of its own."""
+    for index in range(start, len(terms)):
+        if words[index] in _ITEM_VERBS:
+            return True
+        if "," in terms[index].punct or _ends_scope(terms[index], False):
+            return False
+    return False
 
 
 def _ends_scope(term: Term, comma_too: bool) -> bool:
@@ -187,11 +203,15 @@ def polarities(text: Text, cues: Negation) -> tuple[list[Polarity | None], list[
     flags = negated(text, cues)
     out: list[Polarity | None] = []
     replied: list[bool] = []
+    source = -1  # where "from" came in the question being read: what follows is where it comes from, not asked
     for index, term in enumerate(text.terms):
         sentence = text.sentences[term.sentence]
         asked = sentence.question and term.start >= sentence.question_from
         unanswered = sentence.question and sentence.asked_from <= term.start < sentence.question_from
-        if flags[index] is None or (unanswered and not flags[index]):
+        if asked and term.word == "from":
+            source = term.sentence
+        context = asked and source == term.sentence  # "any side effects from the metformin?" "no": it is taken
+        if flags[index] is None or (unanswered and not flags[index]) or (context and not flags[index]):
             out.append(None)
         elif flags[index]:
             # a negation inside a question answered "no" ("you don't have a fever?" "no") stays a negation
