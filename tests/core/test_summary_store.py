@@ -14,12 +14,12 @@ import pytest
 from app.core.errors import ModelError
 from app.core.redact.pseudonyms import PseudonymMap
 from app.core.services import summaries
+from app.core.services.prior_context import earlier_notes_text, redacted_prior
 from app.core.services.summaries import (
     accept_note,
     extract_note_version,
     extract_pending,
     patient_summary,
-    prior_summary_for_prompt,
 )
 from app.core.storage import NoteAuthor, NoteKind, Repositories, Store
 from app.core.storage.connection import Database
@@ -183,10 +183,10 @@ def test_no_accepted_notes_and_the_prior_summary_for_a_new_note(store: Store) ->
 
             return Result()
 
-    prior = prior_summary_for_prompt(repos, new.id, UpperCaseRedactor(), PseudonymMap())  # type: ignore[arg-type]
+    prior = redacted_prior(UpperCaseRedactor(), earlier_notes_text(repos, new.id), PseudonymMap())  # type: ignore[arg-type]
     assert "amlodipine 5 mg, once daily" in prior and prior.startswith("What earlier accepted notes")
     first = repos.encounters.for_patient(patient.id)[0]
-    assert prior_summary_for_prompt(repos, first.id, UpperCaseRedactor(), PseudonymMap()) == ""  # type: ignore[arg-type]
+    assert redacted_prior(UpperCaseRedactor(), earlier_notes_text(repos, first.id), PseudonymMap()) == ""  # type: ignore[arg-type]
 
 
 def test_migration_3_adds_note_facts_to_a_version_2_store() -> None:

@@ -1,7 +1,7 @@
 """Brief me: a short spoken-style paragraph about a patient, for the doctor to hear before the patient comes in.
 
 The language model drafts it from the patient summary (the deterministic merge of the accepted notes) after the
-summary has been redacted, the same way the drafting prompt's prior context is (`prior_summary_for_prompt`): a map
+summary has been redacted, the same way the drafting prompt's prior context is (`prior_context.redacted_prior`): a map
 seeded with the patient's own name, MRN and date of birth, so the model sees placeholders, never the identity. The
 facts say when things happened as a doctor would say it aloud ("2 months ago"), so no calendar date is sent or
 read. The placeholders are put back only for display and for the voice. Like every model answer it is a draft.

@@ -14,11 +14,9 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
-from string import Template
 
 from app.core.errors import Cancelled, CancelToken
 from app.core.llm.base import LanguageModel
-from app.core.llm.prompts import load_prompt
 from app.core.redact.base import Redactor
 from app.core.redact.pseudonyms import PseudonymMap
 from app.core.services.encounter_map import encounter_pseudonyms
@@ -30,7 +28,6 @@ from app.core.summary.extract_llm import ModelExtractor, RedactedLines, redacted
 from app.core.summary.facts import facts_from_json, facts_to_json
 from app.core.summary.items import NoteRef, PatientSummary
 from app.core.summary.merge import NoteEntry, merge
-from app.core.summary.render import prompt_text
 
 log = logging.getLogger(__name__)
 
@@ -190,18 +187,3 @@ def patient_summary(
             unsummarised.append(_note_ref(row, (row.extraction or ExtractionStatus.PENDING).value))
     return merge(patient_id, entries, today or date.today(), open_drafts=drafts, not_summarised=unsummarised,
                  accepted_notes=len(entries) + len(unsummarised))
-
-
-def prior_summary_for_prompt(
-    repos: Repositories, encounter_id: int, redactor: Redactor, pseudonyms: PseudonymMap
-) -> str:
-    """The redacted summary of the patient's earlier accepted notes, for the drafting prompt (before the
-    consultation), with the placeholders of the new encounter's map: the same person gets the same placeholder.
-    "" when there are no earlier notes."""
-    encounter = repos.encounters.get(encounter_id)
-    summary = patient_summary(repos, encounter.patient_id, encounter.started_at.date(), before_encounter=encounter_id)
-    text = prompt_text(summary)
-    if not text:
-        return ""
-    redacted = redactor.redact(text, pseudonyms).redacted_text
-    return Template(load_prompt("prior_summary")).safe_substitute(summary=redacted)
