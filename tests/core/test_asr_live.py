@@ -107,6 +107,27 @@ def test_a_preview_shows_the_tentative_tail_and_is_reused_when_it_heard_everythi
     assert len(recogniser.calls) == 1  # the preview heard all the speech: Stop cost no second decode
 
 
+def test_a_pause_after_speech_is_decoded_at_once_and_that_decode_is_the_confirmed_text() -> None:
+    recogniser = ScriptedRecogniser("Plan review in a week.")
+    live = live_for(recogniser, preview_interval_s=10.0)  # no spaced preview in 1.2 s: only the endpoint one
+    updates = [live.feed(c) for c in chunks(np.concatenate([tone(1.2), quiet(0.3)]))]
+    assert len(recogniser.calls) == 1  # decoded within 0.3 s of quiet, before the 0.5 s pause closed it
+    assert updates[-1].confirmed == "" and updates[-1].provisional == "Plan review in a week."
+    assert live.finish().text == "Plan review in a week."
+    assert len(recogniser.calls) == 1  # Stop reused it
+
+
+def test_the_provisional_text_leaves_out_the_last_word_while_the_speech_goes_on() -> None:
+    recogniser = ScriptedRecogniser("Chest clear.", "Chest clear.", "Plan review in a")  # spaced, endpoint, spaced
+    live = live_for(recogniser, preview_interval_s=1.2)
+    updates = [live.feed(c) for c in chunks(np.concatenate([tone(1.2), quiet(0.8), tone(1.6)]))]
+    assert updates[-1].confirmed == "Chest clear."
+    assert updates[-1].tentative == "Plan review in a"
+    assert updates[-1].provisional == "Chest clear. Plan review in"  # "a" may be the start of a longer word
+    assert live.finish().text.startswith("Chest clear.")
+    assert updates[0].provisional == "" and not [u for u in updates if u.final]
+
+
 def test_no_previews_while_behind_real_time() -> None:
     recogniser = ScriptedRecogniser("Plan review.")
     live = live_for(recogniser)

@@ -8,7 +8,14 @@ still waiting remains, decoded as one pack — and nothing when the last preview
 so the final text is ready about one decode after Stop, whatever the recording's length.
 
 Previews are skipped while the recogniser is behind real time, and spaced at least twice their own cost apart,
-so they never starve the confirmed text of CPU (and are rarely in flight when Stop comes).
+so they never starve the confirmed text of CPU (and are rarely in flight when Stop comes). One preview is not
+spaced: as soon as the speech has paused for ENDPOINT_QUIET_S, the open utterance is decoded to there. When the
+pause turns out to end the utterance (or the doctor presses Stop), that decode is its confirmed text, ready some
+tenths of a second before the pause is long enough to close it.
+
+Each update also carries the text as it will most likely be confirmed (`provisional`): the confirmed text with the
+latest preview added as if confirmed, less its last word while the speech goes on (it may be cut off). A local model
+reads that ahead (services/prereading.py); whatever then differs is re-read, so it is a speed-up, never the text.
 """
 
 from __future__ import annotations
@@ -41,6 +48,12 @@ EVIDENCE_MARGIN_S = 0.1  # word timestamps are approximate: look this far either
 # final text by up to its cost, so previews are spaced at least PREVIEW_COST_FACTOR times their cost apart.
 PREVIEW_MIN_SPEECH_S = 1.0
 PREVIEW_COST_FACTOR = 2.0
+# Quiet after speech long enough to decode the utterance as if it had ended: shorter than the pause that closes an
+# utterance (asr.pause_ms, 0.5 s), longer than the gaps between words. A pause that turns out not to end the
+# utterance has cost one preview, which is shown anyway.
+ENDPOINT_QUIET_S = 0.2
+# A preview is reused as an utterance's text when it heard this far past the speech (word endings fade).
+REUSE_PAD_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,8 @@ class LiveUpdate:
     dropped_audio_s: float  # audio lost so far (full queue, device overrun): show it when it grows
     dropped_segments: int  # passages the hallucination guards left out
     final: bool = False
+    # The whole text as it will most likely be confirmed (see the module docstring); "" when no preview is open.
+    provisional: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,7 @@ class LiveTranscriber:
         self._pending: list[Utterance] = []  # closed, not yet decoded
         self._preview: _Preview | None = None
         self._tentative = RenderedText("")
+        self._provisional = ""
         self._confirmed = RenderedText("")
         self._last_preview_end = 0
         self._decode_cost_s = 0.0  # wall time of the latest recogniser call (one pack)
@@ -203,7 +219,7 @@ class LiveTranscriber:
         pending, self._pending = self._pending, []
         preview = self._preview
         only = pending[0]
-        pad = min(only.end - only.voiced_end, int(0.1 * SAMPLE_RATE))
+        pad = min(only.end - only.voiced_end, int(REUSE_PAD_S * SAMPLE_RATE))
         if len(pending) == 1 and preview is not None and preview.start == only.start and (
             preview.covered_to >= only.voiced_end + pad
         ):
@@ -212,6 +228,7 @@ class LiveTranscriber:
             decoded = self._decode(pending, cancel)
         self._preview = None
         self._tentative = RenderedText("")
+        self._provisional = ""
         for segments in decoded:
             words = [w for s in segments for w in (s.words or words_from_text(s.text, s.confidence))]
             if words:
@@ -223,13 +240,15 @@ class LiveTranscriber:
         open_utterance = self._segmenter.open_utterance()
         if open_utterance is None:
             self._tentative = RenderedText("")
+            self._provisional = ""
             return
         if self._preview_interval_s <= 0 or chunk.captured_at is None or self._pending:
             return
         if self._segmenter.open_speech_s < PREVIEW_MIN_SPEECH_S:
             return
+        endpoint = self._at_endpoint(open_utterance)
         interval = max(self._preview_interval_s, PREVIEW_COST_FACTOR * self._decode_cost_s)
-        if (open_utterance.end - self._last_preview_end) / SAMPLE_RATE < interval:
+        if not endpoint and (open_utterance.end - self._last_preview_end) / SAMPLE_RATE < interval:
             return
         if self._lag(chunk) > self._max_lag_s:
             return  # behind real time: confirmed text first
@@ -238,6 +257,23 @@ class LiveTranscriber:
         self._preview = _Preview(open_utterance.start, open_utterance.end, segments)
         words = [w for s in segments for w in (s.words or words_from_text(s.text, s.confidence))]
         self._tentative = self._document.preview(words) if words else RenderedText("")
+        # While the speech goes on, its last word may be cut off: read ahead without it.
+        likely = words if endpoint else words[:-1]
+        if likely:
+            document = self._document.copy()
+            document.add(likely)
+            self._provisional = document.render().text
+        else:
+            self._provisional = ""
+
+    def _at_endpoint(self, utterance: Utterance) -> bool:
+        """The speech has paused long enough to decode the utterance as if it had ended, and no preview has yet
+        heard it to its end (one that has would be reused as its text)."""
+        if utterance.end - utterance.voiced_end < ENDPOINT_QUIET_S * SAMPLE_RATE:
+            return False
+        preview = self._preview
+        heard = int(REUSE_PAD_S * SAMPLE_RATE) + utterance.voiced_end
+        return preview is None or preview.start != utterance.start or preview.covered_to < heard
 
     def _lag(self, chunk: AudioChunk) -> float:
         """How far behind real time this chunk is being handled (0 for a source that is not real time)."""
@@ -277,6 +313,7 @@ class LiveTranscriber:
             self._pending.append(last)
         self._confirm_pending(cancel)  # everything left, packed: about one decode after Stop
         self._tentative = RenderedText("")
+        self._provisional = ""
         rendered = self._confirmed
         self._result = LiveResult(
             text=rendered.text,
@@ -326,5 +363,6 @@ class LiveTranscriber:
             dropped_audio_s=self._dropped_audio_s,
             dropped_segments=self._dropped_segments,
             final=final,
+            provisional="" if final else self._provisional,
         )
 

@@ -237,8 +237,8 @@ class ConsultationPipeline:
             for update in live.run(EndMarkingSource(source, self._mark_speech_end), cancel):
                 if not update.final:
                     yield TranscriptUpdate(update)
-                if prereader is not None and update.confirmed:
-                    prereader.offer(update.confirmed)
+                if prereader is not None:  # the text as it will most likely be confirmed, read ahead
+                    prereader.offer(update.provisional or update.confirmed)
             result = live.result or live.finish(cancel)
         finally:
             if prereader is not None:
