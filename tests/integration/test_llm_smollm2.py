@@ -16,6 +16,7 @@ import pytest
 from app.core.config import Settings
 from app.core.errors import Cancelled, CancelToken
 from app.core.llm.base import ChatMessage, GenerationRequest, Sampling
+from app.core.llm.notes import note_schema
 
 pytestmark = pytest.mark.integration
 llama_cpp = pytest.importorskip("llama_cpp")
@@ -117,6 +118,25 @@ def test_soap_note_has_every_section(smollm: LocalLlm) -> None:
     assert [line for line in result.text.splitlines() if line.isupper()] == [
         "SUBJECTIVE", "OBJECTIVE", "ASSESSMENT", "PLAN",
     ]
+
+
+def test_a_note_streams_from_its_first_word_and_lists_parse(smollm: LocalLlm) -> None:
+    """The note's opening is in the prompt (note_grammar.py): the first piece is it plus the model's first word."""
+    from app.core.llm.drafting import draft
+    from app.core.llm.prompts import task_messages
+
+    text = "Chest pain for 3 days. BP 150/95. Plan: aspirin 75 mg daily, review 2 weeks."
+    schema = note_schema("soap")
+    request = GenerationRequest(task_messages("soap", text), Sampling(0.0, 1.0, 200, 1), json_schema=schema)
+    stream = smollm.stream(request)
+    first = next(iter(stream))
+    assert first.startswith('{"subjective": "') and len(first) > len('{"subjective": "')
+    settings = _settings()
+    settings.llm.temperature = 0.0
+    settings.llm.seed = 1
+    settings.llm.max_tokens = 300
+    result = draft(smollm, "summary", text, settings.llm)
+    assert result.structured is not None and isinstance(result.structured["problems"], list)
 
 
 def test_warming_the_instructions_is_reused_and_changes_no_answer(models_dir: Path) -> None:

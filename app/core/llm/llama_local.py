@@ -41,6 +41,7 @@ from app.core.llm.base import (
 )
 from app.core.llm.llama_params import OffloadPlan, as_reported, llama_kwargs, plan_gpu_offload
 from app.core.llm.loading import check_gguf_header, model_load_error, prefetch
+from app.core.llm.note_grammar import note_opening_and_grammar
 from app.core.llm.prompts import Task
 from app.core.logs import text_stats
 
@@ -322,18 +323,18 @@ class LocalLlm:
             "seed": sampling.seed if sampling.seed is not None else random.SystemRandom().randrange(2**31),
             "stream": True,
         }
-        if request.json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+        opening, chunks = self._start(request, kwargs)
         finish: FinishReason = "stop"
         text: list[str] = []
-        chunks = llama.create_chat_completion(**kwargs)
         try:
             for chunk in chunks:
                 if cancel.cancelled or abandoned.is_set():
                     raise Cancelled()
                 choice = chunk["choices"][0]
-                piece = choice.get("delta", {}).get("content") or ""
+                piece = choice.get("text") or choice.get("delta", {}).get("content") or ""
                 if piece:
+                    if not text:  # the note's opening goes out with the model's first token, never before it
+                        piece = opening + piece
                     clock.piece(piece)
                     text.append(piece)
                     emit(piece)
@@ -346,6 +347,36 @@ class LocalLlm:
         timings = clock.timings(load_s=load_s, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         log.info("generated %s in %.2fs (%s)", text_stats(answer), timings.total_s, finish)
         return Completion(answer, self.model_name, "local", finish, timings)
+
+    def _start(self, request: GenerationRequest, kwargs: dict[str, Any]) -> tuple[str, Any]:
+        """Start streaming: (the text the answer starts with that the model does not write, the chunks).
+
+        A structured note is prompted with its opening already written and a grammar for the rest
+        (note_grammar.py), so the first token is the note's first word; the prompt is the one the chat completion
+        would build (the GGUF's template, its stop strings). Without a template, or for a schema of another shape,
+        the chat completion itself enforces the schema."""
+        llama, formatter = self._slot.llama, self._slot.formatter
+        if request.json_schema is not None and formatter is not None:
+            try:
+                opening, grammar = note_opening_and_grammar(request.json_schema)
+            except ValueError:
+                opening = ""
+            if opening:
+                from llama_cpp import LlamaGrammar
+
+                result = formatter(messages=kwargs.pop("messages"))
+                tokens = llama.tokenize(
+                    (result.prompt + opening).encode("utf-8"), add_bos=not result.added_special, special=True
+                )
+                stop = [] if result.stop is None else result.stop if isinstance(result.stop, list) else [result.stop]
+                chunks = llama.create_completion(
+                    prompt=tokens, stop=stop, stopping_criteria=result.stopping_criteria,
+                    grammar=LlamaGrammar.from_string(grammar, verbose=False), **kwargs,
+                )
+                return opening, chunks
+        if request.json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+        return "", llama.create_chat_completion(**kwargs)
 
     def close(self) -> None:
         """Unload the model and stop its thread (waits for a running job to finish)."""
