@@ -1,4 +1,4 @@
-"""`clinic-assistant ask QUESTION [--model NAME] [--backend local|server] [--task TASK] [--json]`.
+"""`clinic-assistant ask QUESTION [--model NAME] [--backend local|server] [--task TASK] [--json] [--unlock]`.
 
 The text is redacted first (the model never sees an identifier), sent to the language model, and the answer is
 re-identified for display. Without --json a free answer streams to stdout as it is generated (placeholders split
@@ -9,6 +9,10 @@ answer is always a draft: the CLI says so on stderr. QUESTION "-" reads the text
 "condensed_parts", "timings": {...}, "sentences": [...]} (+ "structured" for soap/summary). "sentences" is the answer
 checked against the text asked about, in the shape of `check-note --json`: each sentence of the answer with the
 sentences of QUESTION that support it and the facts QUESTION does not say (offsets into "answer" and QUESTION).
+
+`ask` opens no store, so the clinic server's API key comes from CLINIC_LLM__SERVER_API_KEY; with --unlock it is read
+from the encrypted store (`store server-key set`), after the passphrase prompt (or stdin's first line with
+--passphrase-stdin). The environment variable still wins where it is set.
 """
 
 from __future__ import annotations
@@ -41,7 +45,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="question (default), or draft a soap note, summary or referral letter from the text",
     )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout instead of the streamed answer")
+    p.add_argument(
+        "--unlock", action="store_true",
+        help="server: unlock the store to use the clinic server's API key kept there (asks for the passphrase)",
+    )
+    p.add_argument(
+        "--passphrase-stdin", action="store_true", help="with --unlock: read the passphrase from stdin's first line"
+    )
     p.set_defaults(run=run)
+
+
+def _use_stored_key(args: argparse.Namespace, ctx: CliContext) -> None:
+    """Run with the API key the encrypted store holds (the window's key), unless the environment names one."""
+    from app.cli.cmd_store import _unlocked
+    from app.core.services.server_key import key_after_unlock, with_key
+
+    if args.passphrase_stdin and args.question == "-":
+        raise InputError(
+            "The passphrase and the question cannot both come from stdin",
+            "Give the question as an argument, or type the passphrase at the prompt (drop --passphrase-stdin)",
+        )
+    with _unlocked(args, ctx) as store:
+        stored = key_after_unlock(store, ctx.config_file).key
+    if not stored:
+        ctx.message("The store holds no clinic server API key: asking without one "
+                    "(save it with 'clinic-assistant store server-key set').")
+    ctx.settings = with_key(ctx.settings, stored)
 
 
 def _read_question(raw: str, ctx: CliContext) -> str:
@@ -58,6 +87,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from app.core.services.engines import load_language_model, load_redactor
     from app.core.services.grounding import check_answer
 
+    if args.passphrase_stdin and not args.unlock:
+        raise InputError("--passphrase-stdin only goes with --unlock", "Add --unlock, or drop --passphrase-stdin")
+    if args.unlock:
+        _use_stored_key(args, ctx)  # before reading a question from stdin: the prompt needs the terminal
     question = _read_question(args.question, ctx)
     if (args.backend or ctx.settings.llm.backend) == "local":
         check_chat_model(args.model or ctx.settings.llm.model, ctx.models_dir)  # before seconds of loading

@@ -211,3 +211,32 @@ def test_cli_ask_through_the_server(server_url: str, capsys: pytest.CaptureFixtu
     result = json.loads(out)
     assert result["backend"] == "server" and result["model"] == ALIAS
     assert result["answer"] and result["timings"]["total_s"] > 0
+
+
+def test_cli_ask_reads_the_key_from_the_store_with_unlock(
+    server_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+
+    from app.cli.main import main
+    from app.core.services.server_key import store_key
+    from app.core.storage import Store
+
+    passphrase = "correct horse battery staple"
+    monkeypatch.setenv("CLINIC_STORAGE__KDF_ITERATIONS", "64000")
+    monkeypatch.delenv("CLINIC_LLM__SERVER_API_KEY", raising=False)
+    data = tmp_path / "data"
+    with Store(data, kdf_iterations=64000) as store:
+        store.create(passphrase)
+        store_key(store, API_KEY)
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[llm]\nserver_url = "{server_url}"\ntemperature = 0.0\nmax_tokens = 16\n')
+    argv = ["--config", str(config), "--data-dir", str(data), "ask", "What dose of aspirin?", "--backend", "server"]
+
+    assert main([*argv, "--json"]) == 2  # no key in the settings or the environment: the server says no
+    assert "--unlock" in capsys.readouterr().err  # and the message says how to use the stored one
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(passphrase + "\n"))
+    assert main([*argv, "--json", "--unlock", "--passphrase-stdin"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["backend"] == "server" and API_KEY not in out + err

@@ -249,7 +249,8 @@ class ServerLlm:
             return ServerError(
                 f"The clinic server refused the request (HTTP {status}): the API key is missing or wrong",
                 "Enter the key the server expects in Settings (llm.server_api_key, kept in the encrypted store), or "
-                "with 'clinic-assistant store server-key set'; for headless use set CLINIC_LLM__SERVER_API_KEY",
+                "with 'clinic-assistant store server-key set' ('ask' reads it with --unlock); for headless use set "
+                "CLINIC_LLM__SERVER_API_KEY",
             )
         if status == 404:
             return ServerError(
