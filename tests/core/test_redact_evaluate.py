@@ -46,16 +46,19 @@ def test_span_and_character_figures() -> None:
     predicted = [
         at(text, "Alice Morris", Kind.NAME),  # found
         at(text, "Acme", Kind.LOCATION),  # touches only a non-Safe-Harbor span: not counted
-        at(text, "May 3", Kind.DATE),  # covers 4 of 8 letters and digits: found (>= half)
+        at(text, "May 3", Kind.DATE),  # leaves "2022" readable: missed
         at(text, "year", Kind.NAME),  # touches nothing: a false positive
     ]
     scorer.add(gold, predicted)
     report = scorer.report(with_errors=True)
     assert report["per_kind"]["NAME"]["span_recall"] == 0.5  # Bob missed
-    assert report["per_kind"]["DATE"]["span_recall"] == 1.0
+    assert report["per_kind"]["DATE"]["span_recall"] == 0.0
     assert report["overall"]["detected_spans"] == 3
     assert report["overall"]["span_precision"] == round(2 / 3, 4)
-    assert report["misses"] == [{"id": "r", "kind": "NAME", "text": "Bob"}]
+    assert report["misses"] == [
+        {"id": "r", "kind": "NAME", "text": "Bob"},
+        {"id": "r", "kind": "DATE", "text": "May 3, 2022"},
+    ]
     assert report["false_positives"][0]["text"] == "year"
     assert any("OVERALL" in line for line in format_table(report))
 
@@ -70,3 +73,33 @@ def test_false_positive_rate_on_clean_records() -> None:
         "with_any_detection": 1,
         "false_positive_rate": 0.5,
     }
+
+
+def test_titles_places_and_labels_need_not_be_hidden() -> None:
+    text = "Dr. Emily Price of Austin, TX, USA, patient ID: AB1234, lives in Texas; Mrs. Georgia Hale called."
+    gold = gold_record(
+        record(
+            text,
+            [
+                ("Dr. Emily Price", "NAME"),
+                ("Austin, TX, USA", "LOCATION"),
+                ("patient ID: AB1234", "ID"),
+                ("Texas", "LOCATION"),
+                ("Georgia Hale", "NAME"),
+            ],
+        )
+    )
+    scorer = Scorer()
+    predicted = [
+        at(text, "Emily Price", Kind.NAME),  # the title may stay
+        at(text, "Austin", Kind.LOCATION),  # the state and the country may stay
+        at(text, "AB1234", Kind.ID),  # the label may stay
+        at(text, "Georgia", Kind.NAME),  # a person called Georgia: her surname must go too
+    ]
+    scorer.add(gold, predicted)
+    report = scorer.report(with_errors=True)
+    assert report["per_kind"]["LOCATION"]["gold_spans"] == 1  # "Texas" alone is not required
+    assert report["per_kind"]["LOCATION"]["span_recall"] == 1.0
+    assert report["per_kind"]["ID"]["span_recall"] == 1.0
+    assert report["per_kind"]["NAME"]["span_recall"] == 0.5
+    assert report["misses"] == [{"id": "r", "kind": "NAME", "text": "Georgia Hale"}]

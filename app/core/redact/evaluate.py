@@ -4,7 +4,9 @@ Only Safe Harbor identifiers are scored: TITLE, NRP and ORGANIZATION spans, ages
 identifiers on their own, so they are neither required nor counted as false positives when redacted.
 
 - Span recall: a gold span counts as found when detections (of any kind: what matters is that it is hidden)
-  cover at least half of its letters and digits. Reported per gold kind.
+  cover every letter and digit of it that Safe Harbor requires hidden: all but a title ("Dr", "Mrs"), a US state
+  or a country in a place, and a label before a number ("Patient ID:", "ref. code"). A gold span made only of
+  those words is not scored. Reported per gold kind.
 - Span precision: a detection is correct when it overlaps a Safe Harbor gold span, wrong when it overlaps no gold
   span at all; detections that only touch non-Safe-Harbor gold spans are not counted. Reported per detected kind.
 - Character level: the same over letters and digits instead of spans.
@@ -19,10 +21,32 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.paths import resource
 from app.core.redact.base import Span
+from app.core.word_lists import read_word_list
 
 NOT_SAFE_HARBOR = frozenset({"TITLE", "NRP", "ORGANIZATION"})
-SPAN_FOUND_SHARE = 0.5
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(*names: str) -> frozenset[str]:
+    return frozenset(w.lower() for name in names for w in read_word_list(resource("redaction", name)))
+
+
+_TITLES = _words("titles_abbreviated.txt", "titles_spoken.txt")
+_PLACES = _words("us_states.txt", "scoring_places.txt")
+_LABELS = _words("scoring_labels.txt")
+_NAMED_KINDS = frozenset({"NAME", "LOCATION", "DATE", "AGE"})
+
+
+def _exempt(kind: str, word: str) -> bool:
+    """A word of a gold span of this kind that need not be hidden."""
+    word = word.lower()
+    if word in _TITLES:
+        return True
+    if kind == "LOCATION":
+        return word in _PLACES
+    return kind not in _NAMED_KINDS and word in _LABELS
 _BARE_YEAR = re.compile(r"\s*(?:in\s+)?['’]?(?:\d{2}|\d{4})s?\s*")
 
 
@@ -69,6 +93,15 @@ def gold_record(obj: dict[str, Any]) -> GoldRecord:
 
 def _alnum_positions(text: str, start: int, end: int) -> set[int]:
     return {i for i in range(start, end) if text[i].isalnum()}
+
+
+def required_positions(text: str, span: GoldSpan) -> set[int]:
+    """The letters and digits of a gold span that must be hidden for it to count as found."""
+    required: set[int] = set()
+    for m in _WORD.finditer(text, span.start, span.end):
+        if not _exempt(span.kind, m.group()):
+            required.update(range(m.start(), m.end()))
+    return required
 
 
 @dataclass
@@ -118,10 +151,13 @@ class Scorer:
             pred_chars |= _alnum_positions(text, p.start, p.end)
         gold_chars: set[int] = set()
         for g in record.spans:
+            required = required_positions(text, g)
+            if not required:  # only a title, a state, a country or a label: nothing Safe Harbor requires hidden
+                continue
             chars = _alnum_positions(text, g.start, g.end)
             gold_chars |= chars
             covered = len(chars & pred_chars)
-            found = bool(chars) and covered / len(chars) >= SPAN_FOUND_SHARE
+            found = required <= pred_chars
             for tally in (self.per_kind[g.kind], self.overall):
                 tally.gold_spans += 1
                 tally.found_spans += found
@@ -158,7 +194,8 @@ class Scorer:
                 else None,
             },
             "definitions": {
-                "span_found": f">= {SPAN_FOUND_SHARE:.0%} of a gold span's letters and digits redacted",
+                "span_found": "every letter and digit of a gold span redacted, but titles, states and countries in "
+                "places, and labels before a number",
                 "excluded": "TITLE, NRP, ORGANIZATION, ages under 90, bare years",
             },
         }
