@@ -166,7 +166,9 @@ def _settings(base: Settings, url: str, api_key: str, max_tokens: int) -> Settin
     llm.server_api_key = api_key
     llm.server_model = ""
     llm.server_context_tokens = 2048
-    llm.server_timeout_s = 60.0  # one slot, eight rooms: a request may queue behind all the others
+    # One slot, eight rooms: a request may queue behind all the others (and after the restart, behind the retries
+    # of all of them); the doctor sees "Queued, N s" meanwhile. A clinic on a one-slot server sets it as high.
+    llm.server_timeout_s = 120.0
     llm.server_chunk_timeout_s = 20.0
     llm.server_busy_notice_s = 3.0
     llm.server_retries = 5  # about 15 s of growing pauses: long enough for the restart
@@ -277,7 +279,7 @@ def run(request: BenchRequest) -> dict[str, Any]:
         restarted.set()
         request.progress("server bench: server restarted; rooms resuming")
         for room in rooms:
-            room.join(run_s + 180.0)  # bounded: every request inside has its own timeouts
+            room.join(run_s + 600.0)  # bounded: every request inside has its own timeouts
         wall_s = time.monotonic() - began
         hung = [room.number for room in rooms if room.is_alive()]
 
