@@ -23,6 +23,8 @@ def formatted(text: str) -> str:
         ("Blood pressure one twenty over eighty.", "Blood pressure 120/80."),
         ("one oh five over seventy", "105/70"),
         ("one hundred and forty over ninety", "140/90"),
+        ("a hundred and eighty over eighty", "180/80"),  # "a" is one before "hundred"
+        ("a hundred milligrams", "100 mg"),
         ("BP 140 over 90", "BP 140/90"),
         ("1:40 over 90", "140/90"),  # Whisper writes a spoken "one forty" as a clock time
         ("point five", "0.5"),
@@ -57,6 +59,8 @@ def test_numbers_and_units_are_written_as_in_a_note(spoken: str, written: str) -
         "two over three",  # not a plausible blood pressure
         "the 15th century",
         "milligrams matter",  # a unit without a number
+        "about a hundred patients",  # a count, not a reading or a dose
+        "a patient with a fever",
     ],
 )
 def test_ordinary_speech_is_left_alone(ordinary: str) -> None:

@@ -66,20 +66,30 @@ def _words(token: Token) -> list[str]:
     return token.lower.split("-")
 
 
+def _a_counts_one(tokens: Sequence[Token], i: int) -> bool:
+    """ "a" is the number one before "hundred" or "thousand" ("a hundred and eighty over eighty")."""
+    return (
+        i + 1 < len(tokens) and not tokens[i].trail and not tokens[i + 1].formatted
+        and tokens[i + 1].lower in ("hundred", "thousand")
+    )
+
+
 def _cardinal(tokens: Sequence[Token], i: int) -> tuple[int, int] | None:
     """A number spelled in words starting at token i: (value, tokens used), or None."""
     total = current = 0
     last = ""  # kind of the last word: small, tens, hundred, thousand, and
     used = 0
     state = (0, 0, "")
-    for token in tokens[i:]:
+    for index, token in enumerate(tokens[i:], start=i):
         if token.formatted:
             break
         total, current, last = state
         ok = True
         for word in _words(token):
             starts_group = last in ("", "hundred", "thousand", "and")
-            if word in SMALL and (starts_group or (last == "tens" and 0 < SMALL[word] < 10)):
+            if word == "a" and last == "" and _a_counts_one(tokens, index):
+                current, last = 1, "small"
+            elif word in SMALL and (starts_group or (last == "tens" and 0 < SMALL[word] < 10)):
                 current += SMALL[word]
                 last = "small"
             elif word in TENS and starts_group:
