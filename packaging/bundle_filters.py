@@ -41,9 +41,13 @@ UNUSED_DATA_PATTERNS: tuple[str, ...] = (
 )
 
 # Qt's virtual keyboard (for touch kiosks) arrives as a platform input-context plugin; nothing else needs its libraries.
+# It is also why Qt Quick and QML (16 MB) were collected: the plugin links them, and PyInstaller gathers a plugin's
+# libraries before this filter drops the plugin. No plugin the widget GUI loads links them.
 UNUSED_QT_BINARIES: tuple[str, ...] = (
     "*libQt6VirtualKeyboard*",
     "*/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+    "*libQt6Quick*.so*",
+    "*libQt6Qml*.so*",
 )
 
 # ROCm/HIP runtime libraries: taken from the workstation's ROCm install, never bundled, because rocBLAS and hipBLAS

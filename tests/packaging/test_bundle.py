@@ -129,9 +129,11 @@ def test_bundle_holds_what_the_engines_load_and_not_what_they_never_use(bundle: 
     names = {p.name for p in internal.rglob("*")}
     # Audio is sounddevice's: QtMultimedia and its FFmpeg plugin stay out.
     for unused in ("tkinter", "matplotlib", "torch", "PyInstaller", "pytest", "libQt6WebEngineCore.so.6", "hf_xet",
-                   "libffmpegmediaplugin.so", "libQt6Multimedia.so.6"):
+                   "libffmpegmediaplugin.so", "libQt6Multimedia.so.6", "libQt6Quick.so.6", "libQt6Qml.so.6"):
         assert unused not in names, unused
     assert not list(internal.rglob("*.gguf")) and not list(internal.rglob("model.bin")), "models are never bundled"
+    dangling = [str(p.relative_to(internal)) for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
+    assert not dangling, dangling
     assert not list(bundle.rglob("*.pyx")), "Cython sources are trimmed"
 
 
