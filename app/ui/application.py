@@ -124,7 +124,7 @@ class ClinicApplication(QObject):
         w.answer.read_aloud_clicked.connect(lambda: self.read_aloud.toggle(w.answer.text()))
         self.read_aloud.reading_changed.connect(w.answer.set_reading)
         self.dictation.busy_changed.connect(lambda on: on and self.drafts.prepare())
-        self.dictation.confirmed_changed.connect(self.drafts.preread)
+        self.dictation.likely_text_changed.connect(self.drafts.preread)
         d.answer_started.connect(self._follow_answer)
         d.streamed.connect(self._speak_piece)
         d.answer_finished.connect(lambda _answer: self._answer_spoken(complete=True))

@@ -230,10 +230,11 @@ class DraftsController(QObject):
         return job
 
     def preread(self, dictated_so_far: str, task: Task = "soap") -> Job | None:
-        """While the doctor dictates: the transcript with the words confirmed so far, redacted with the encounter's
-        map on the redaction lane, read by a local model on its lane (services/prereading.py), so the draft after
-        the last word evaluates only the tail. Never for a server: nothing unapproved leaves the machine. Each call
-        supersedes the previous one (only the newest text is worth reading)."""
+        """While the doctor dictates: the transcript with the words dictated so far (as they will most likely be
+        confirmed: asr/live.py's `provisional`), redacted with the encounter's map on the redaction lane, read by a
+        local model on its lane (services/prereading.py), so the draft after the last word evaluates only the tail.
+        Never for a server: nothing unapproved leaves the machine. Each call supersedes the previous one (only the
+        newest text is worth reading)."""
         if self.job is not None or self.hub.settings.llm.backend != "local" or self.redaction.map_json is None:
             return None
         from app.core.services.prereading import prereading_model, redact_so_far

@@ -92,9 +92,9 @@ class DictationController(QObject):
     dictated = Signal(object)  # LiveResult, after its text was appended to the transcript
     busy_changed = Signal(bool)
     updated = Signal(object)  # LiveUpdate (tests and the responsiveness probe count them)
-    # The words of this recording that will not change: "" when it starts (the transcript typed so far can be
-    # read ahead), then each time they grow.
-    confirmed_changed = Signal(str)
+    # The words of this recording as they will most likely be confirmed (LiveUpdate.provisional, else the confirmed
+    # words): "" when it starts (the transcript typed so far can be read ahead), then each time they change.
+    likely_text_changed = Signal(str)
 
     def __init__(self, hub: EngineHub, presenter: ErrorPresenter, panel: DictationPanel) -> None:
         super().__init__()
@@ -105,7 +105,7 @@ class DictationController(QObject):
         self.handle: StopHandle | None = None
         self.enabled = False
         self._latest: LiveUpdate | None = None  # the newest update not shown yet
-        self._confirmed = ""
+        self._likely = ""
         self._file_name, self._file_length = "", 0.0  # the audio file being transcribed, and its length
         self._show_timer = QTimer(self)
         self._show_timer.setObjectName("dictationShow")
@@ -176,11 +176,11 @@ class DictationController(QObject):
         job.finished.connect(self._finished)
         job.failed.connect(lambda exc: self.presenter.present(exc, "dictating"))
         job.ended.connect(lambda: self._ended(job))
-        self._confirmed = ""
+        self._likely = ""
         self._file_name, self._file_length = file_name, 0.0
         self.panel.set_recording(True, text)
         self.panel.clear_live()
-        self.confirmed_changed.emit("")
+        self.likely_text_changed.emit("")
         self.busy_changed.emit(True)
         return job
 
@@ -217,9 +217,10 @@ class DictationController(QObject):
         if not self._show_timer.isActive():
             self._show_timer.start()
         self.updated.emit(event.update)
-        if event.update.confirmed != self._confirmed:
-            self._confirmed = event.update.confirmed
-            self.confirmed_changed.emit(self._confirmed)
+        likely = event.update.provisional or event.update.confirmed
+        if likely != self._likely:
+            self._likely = likely
+            self.likely_text_changed.emit(likely)
 
     def _show_latest(self) -> None:
         update, self._latest = self._latest, None
