@@ -60,6 +60,23 @@ ROWS: list[tuple[str, str, str, str, Check]] = [
      "… first token, SmolLM2, not read during dictation (before) (s)", "", None),
     ("pipeline", "smollm2-135m-instruct_preread_speech_end_to_first_token_s",
      "… first token, SmolLM2, read during dictation (s)", "≤ 2.0", lambda v: v <= 2.0),
+    ("server", "answers_complete",
+     "8 rooms on one llama-cpp-python server, killed and restarted mid-run: answers complete", "", None),
+    ("server", "answers_stopped", "… answers the server dropped mid-text, kept as stopped", "", None),
+    ("server", "answers_failed_before_text", "… answers that failed before any text (a clear error, nothing to keep)",
+     "", None),
+    ("server", "answers_lost", "… answers lost", "0", lambda v: v == 0),
+    ("server", "answers_duplicated", "… answers saved twice or not as shown", "0", lambda v: v == 0),
+    ("server", "rooms_resumed", "… rooms that completed an answer after the restart (of 8)", "8", lambda v: v >= 8),
+    ("server", "first_token_p50_s", "… time to first token, p50, queueing included (s)", "", None),
+    ("server", "first_token_p95_s", "… time to first token, p95, queueing included (s)", "", None),
+    ("server", "answers_per_min", "… answers per minute, whole run (1 slot)", "", None),
+    ("server", "second_turn_first_token_without_hint_p50_s",
+     "second chat turn of an encounter, first token, plain request (s)", "", None),
+    ("server", "second_turn_first_token_with_hint_p50_s",
+     "… with the prompt-cache hint (cache_prompt, id_slot) (s)", "", None),
+    ("server", "second_turn_first_token_after_other_encounter_p50_s",
+     "… another encounter's request in between (s)", "", None),
     ("gui", "unlock_max_stall_ms", "longest GUI-thread stall while the passphrase is typed, engines loading (ms)", "",
      None),
     ("gui", "first_consultation_max_stall_ms", "longest GUI-thread stall, first consultation after start (ms)",
@@ -82,6 +99,37 @@ def load(folder: Path) -> dict[str, Any]:
     return merged
 
 
+# Issue #20's targets for the development data (its part the rules were written on, and the held-out split).
+SET_TARGETS = {"dev": (0.97, 0.98, 0.90), "heldout": (0.97, 0.98, 0.90)}
+
+
+def redaction_set_rows(sets: dict[str, Any]) -> list[str]:
+    """`bench redact --sets`: one row per data set (recall / names / character precision, or ACI names left)."""
+    rows = []
+    for name, f in sets.items():
+        if "missing" in f:
+            continue
+        if "patient_name_mentions_left" in f:
+            left = f["patient_name_mentions_left"]
+            rows.append(f"| redact | {f['label']}: patient name mentions left (of {f['patient_name_mentions']}) / "
+                        f"other characters hidden per 1,000 | {left} / {f['over_redaction_per_1000']} | 0 | "
+                        f"{'yes' if left == 0 else '**no**'} |")
+            continue
+        value = f"{f['span_recall']} / {f['name_recall']} / {f['char_precision']}"
+        target, met = "", ""
+        if name in SET_TARGETS:
+            goals = SET_TARGETS[name]
+            target = "≥ " + " / ".join(str(g) for g in goals)
+            got = (f["span_recall"], f["name_recall"], f["char_precision"])
+            met = "yes" if all(v is not None and v >= g for v, g in zip(got, goals, strict=True)) else "**no**"
+        elif name == "nursing":
+            target = "precision ≥ 0.8"
+            met = "yes" if (f["char_precision"] or 0) >= 0.8 else "**no**"
+        rows.append(f"| redact | {f['label']} ({f['records']}): recall / names / character precision³ | {value} | "
+                    f"{target} | {met} |")
+    return rows
+
+
 def table(results: dict[str, Any]) -> str:
     lines = ["| stage | measure | value | target | met |", "|---|---|---|---|---|"]
     for stage, key, what, target, check in ROWS:
@@ -90,6 +138,7 @@ def table(results: dict[str, Any]) -> str:
             continue
         met = "" if check is None else ("yes" if check(float(value)) else "**no**")
         lines.append(f"| {stage} | {what} | {value} | {target} | {met} |")
+    lines += redaction_set_rows(results["stages"].get("redact", {}).get("sets", {}))
     for stage, figures in results["stages"].items():
         if "peak_rss_mib" in figures:
             lines.append(f"| {stage} | peak memory (MiB) | {figures['peak_rss_mib']} |  |  |")
