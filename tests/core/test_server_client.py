@@ -5,10 +5,8 @@ speaks https with a certificate of its own. Every fake answers in bounded time a
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +27,7 @@ from app.core.redact.pseudonyms import PseudonymMap
 from app.core.services import consultation as c
 from app.core.storage import Store, StoreWorker
 from tests.core.test_llm_drafting import WordModel
+from tests.support.certificates import self_signed_cert
 
 NOTE = {"subjective": "Cough for two weeks.", "objective": "Chest clear.", "assessment": "Viral cough.",
         "plan": "Chest X-ray."}
@@ -441,14 +440,8 @@ def test_the_connection_pool_is_bounded(fake: FakeServer) -> None:
 # -- https with the clinic's own certificate authority --------------------------------------------------------------
 @pytest.fixture
 def tls_fake(tmp_path: Path) -> Iterator[tuple[FakeServer, Path]]:
-    if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
-    )
+    tls = self_signed_cert(tmp_path)
+    cert, key = tls.cert, tls.key
     server = FakeServer(lambda h, body, index: h.answer("Secure answer."))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,61 +14,22 @@ from app.core.config import Settings
 from app.core.errors import Cancelled, CancelToken, ServerError
 from app.core.llm.base import ChatMessage, GenerationRequest, LanguageModel, Sampling
 from app.core.llm.openai_server import ServerLlm
+from tests.support.llama_server import ALIAS, API_KEY, free_port, llama_server
 from tests.support.tiny_gguf import write_tiny_gguf
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
 
-API_KEY = "test-key-123"
-ALIAS = "tiny-clinic"
-STARTUP_LIMIT_S = 120.0
 REQUEST = GenerationRequest(
     (ChatMessage("system", "You write notes."), ChatMessage("user", "Chest pain, 3 days.")),
     Sampling(temperature=0.0, top_p=1.0, max_tokens=20, seed=3),
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    model = write_tiny_gguf(tmp_path_factory.mktemp("server") / "tiny.gguf")
-    port = _free_port()
-    log_path = model.parent / "server.log"
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--model_alias", ALIAS, "--api_key", API_KEY],
-            stdout=log_file, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + STARTUP_LIMIT_S
-        while True:  # bounded poll: each round waits on the process (which also notices a crash)
-            try:
-                if httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=2).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            try:
-                proc.wait(timeout=0.2)
-                pytest.fail(f"the test server exited early:\n{log_path.read_text()[-2000:]}")
-            except subprocess.TimeoutExpired:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the test server did not start in time")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with llama_server(write_tiny_gguf(tmp_path_factory.mktemp("server") / "tiny.gguf")) as server:
+        yield server.url
 
 
 def _settings(url: str, **llm: object) -> Settings:
@@ -157,7 +115,7 @@ def test_wrong_api_key_is_explained(server_url: str) -> None:
 
 
 def test_server_down_is_a_clear_error_after_retries() -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     model = ServerLlm(_settings(url, server_retries=2), retry_backoff_s=0.01)
     started = time.monotonic()
     try:
