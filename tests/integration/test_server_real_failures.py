@@ -135,7 +135,10 @@ def test_a_busy_server_is_reported_as_queued_then_busy_and_the_first_answer_comp
     statuses: list[ServerStatus] = []
     quick = {"server_timeout_s": 2.0, "server_busy_notice_s": 0.5, "server_chunk_timeout_s": 5.0}
     second = ServerLlm(_settings(queueing_url, **quick), retry_backoff_s=0.01, on_status=statuses.append)
-    cold = ServerLlm(_settings(queueing_url, **quick), retry_backoff_s=0.01)  # has not asked the server anything yet
+    cold_statuses: list[ServerStatus] = []
+    cold = ServerLlm(  # has not asked the server anything yet
+        _settings(queueing_url, **quick), retry_backoff_s=0.01, on_status=cold_statuses.append
+    )
     cold_errors: list[ServerError] = []
 
     def cold_room() -> None:
@@ -169,9 +172,10 @@ def test_a_busy_server_is_reported_as_queued_then_busy_and_the_first_answer_comp
     assert queued and "queued" in queued[0].message and 0.5 <= queued[0].waited_s <= 2.5
     assert "started" not in [s.kind for s in statuses]  # the server never began the second answer
     # A room that had not yet listed the server's models waits on the model list instead (llama-cpp-python holds it
-    # behind the running answer): the error still says busy, without a queued notice beforehand.
+    # behind the running answer): it is told it is queued there too, and the error says busy.
     assert len(cold_errors) == 1 and "did not answer within 2 s" in cold_errors[0].message
     assert "busy" in cold_errors[0].hint
+    assert [s for s in cold_statuses if s.kind == "queued"]
     assert first.error is None and first.completion is not None
     assert first.completion.finish_reason == "length" and len(first.completion.text) > 1000
 

@@ -34,6 +34,8 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, Literal
 
@@ -274,7 +276,7 @@ class ServerLlm:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             try:
-                response = self._client.get(url, timeout=timeout)
+                response = self._said_get(url, timeout, cancel)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 log.info("server attempt %d failed: %s", attempt + 1, type(exc).__name__)
                 if tls_problem(exc) is not None or attempt == self._retries:
@@ -296,6 +298,32 @@ class ServerLlm:
                 log.info("server attempt %d: HTTP %d", attempt + 1, response.status_code)
             self._pause(self._backoff(attempt), cancel)
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _said_get(self, url: str, timeout: httpx.Timeout, cancel: CancelToken | None) -> httpx.Response:
+        """A GET on a helper thread, so that the wait can be cancelled and is said: a server busy with other rooms
+        may hold even its model list until its running answer ends (llama-cpp-python's does), and the doctor
+        should see "queued", not nothing. An abandoned GET ends by its own timeout."""
+        done: Future[httpx.Response] = Future()
+
+        def get() -> None:
+            try:
+                done.set_result(self._client.get(url, timeout=timeout))
+            except BaseException as exc:  # handed to the caller, who classifies it
+                done.set_exception(exc)
+
+        threading.Thread(target=get, name="clinic-server-get", daemon=True).start()
+        began = time.monotonic()
+        next_notice = self._busy_notice_s
+        while True:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            try:
+                return done.result(timeout=POLL_S)
+            except FutureTimeout:
+                waited = time.monotonic() - began
+                if waited >= next_notice:
+                    self._notify("queued", f"The clinic server is busy: queued, waiting {waited:.0f} s", waited)
+                    next_notice += self._busy_notice_s
 
     # -- model ---------------------------------------------------------------------------------------------------
     def _resolve_model(self, cancel: CancelToken | None) -> str:
