@@ -129,9 +129,9 @@ def test_gold_set_figures() -> None:
         return [_at(t, "DR. ODUYA"), _at(t, "Berg"), _at(t, "Norway"), _at(t, "Foley")]
 
     figures = score_gold_set([record], detect)
-    assert figures["span_recall"] == round(2 / 3, 4)  # ODUYA, and Anna Berg by more than half its letters
+    assert figures["span_recall"] == round(1 / 3, 4)  # ODUYA; "Anna" left beside a hidden "Berg" is a miss
     assert figures["span_recall_strict"] == round(1 / 3, 4)
-    assert figures["name_recall"] == 1.0 and figures["name_recall_strict"] == 0.5
+    assert figures["name_recall"] == 0.5 and figures["name_recall_strict"] == 0.5
     assert figures["char_precision"] == round(9 / 14, 4)  # ODUYA, Berg of ODUYA Berg Foley; DR., Norway not counted
     assert figures["over_redaction_per_1000"] == round(1000 * 5 / len(text), 2)  # Foley
     assert figures["ms_per_300_words"] is not None

@@ -25,13 +25,16 @@ HELD_OUT = ("heldout", "nursing", "conversations", "world")
 # (over-redaction 16.9 per 1,000); conversations 0.356 / 0.344 / 0.726; world 0.967 / 0.981 / 0.958.
 # After the rules for nursing notes and conversations (issue #20): heldout 0.989 / 0.987 / 0.938; nursing 0.941 /
 # 0.983 / 0.895 (8.0 per 1,000); conversations 0.712 / 0.721 / 0.926; world 0.984 / 1.0 / 0.959.
+# Scored strictly (every letter hidden), after the address lines, places and conversation rules: heldout 0.991 /
+# 0.987 / 0.960; nursing 0.961 / 0.991 / 0.951 (3.6 per 1,000); conversations 0.877 / 0.918 / 0.939; world 0.992 /
+# 1.0 / 0.978.
 FLOORS: dict[str, dict[str, float]] = {
-    "heldout": {"span_recall": 0.98, "name_recall": 0.98, "char_precision": 0.93},
-    "nursing": {"span_recall": 0.92, "name_recall": 0.96, "char_precision": 0.87},
-    "conversations": {"span_recall": 0.70, "name_recall": 0.70, "char_precision": 0.90},
-    "world": {"span_recall": 0.97, "name_recall": 0.99, "char_precision": 0.95},
+    "heldout": {"span_recall": 0.98, "name_recall": 0.98, "char_precision": 0.95},
+    "nursing": {"span_recall": 0.95, "name_recall": 0.98, "char_precision": 0.93},
+    "conversations": {"span_recall": 0.85, "name_recall": 0.90, "char_precision": 0.92},
+    "world": {"span_recall": 0.98, "name_recall": 0.99, "char_precision": 0.96},
 }
-NURSING_OVER_REDACTION_CEILING = 9.0  # characters per 1,000; a ceiling to lower
+NURSING_OVER_REDACTION_CEILING = 5.0  # characters per 1,000; a ceiling to lower
 
 # Issue #20's targets on every held-out set; the held-out split and the world texts meet them, the nursing notes and
 # the conversations not yet.

@@ -127,6 +127,17 @@ SCHEDULES = [
     "Injections on Tuesdays.",
 ]
 
+# Issue #20: narrower address, date and conversation rules must leave these alone.
+STRICT_SPANS_CLINICAL = [
+    "Chemo done 4/6 cycles, tolerating well.",
+    "HR 124 ST. RAPID RESPONSE CALLED.",
+    "PT AMBULATED TO NURSES STATION ON UNIT HALL.",
+    "Report from CRNA and anesthesia; cardiologist recommended echo.",
+    "[doctor] okay hope you feel better soon\n[patient] thanks we will mark the date and the bill was paid",
+    "[doctor] is this normal\n[patient] this is mark's first visit",
+    "[patient] my sister said the pain was worse at night",
+]
+
 DRUGS = [
     "For her headaches we are going to titrate Zonegran up to 200 mg q.h.s.",
     "He was also to use a Ventolin inhaler every four hours as needed.",
@@ -149,11 +160,25 @@ NAMES = [
     # A full stop joins a name only after an initial: the next sentence's first word stays.
     pytest.param("James Harris. Letter copied to GP.", ("James", "Harris"), ("Letter copied",), id="sentence-end"),
     pytest.param("Seen with Dr. J. Smith. Review booked.", ("Smith",), ("Review booked",), id="initial-then-end"),
+    # Issue #20: the narrower rules keep these names and places hidden.
+    pytest.param("PT TRANSFERRED TO SICU 2 UNDER DR. HALVORSEN.", ("HALVORSEN",), ("SICU 2 UNDER",), id="caps-dr"),
+    pytest.param("Report from CRNA Yusuf and anesthesia.", ("Yusuf",), ("CRNA", "anesthesia"), id="crna-named"),
+    pytest.param("Moved to 12 Oak Lane, Dayton.", ("12", "Oak", "Lane", "Dayton"), ("Moved to",), id="moved-to"),
 ]
 
 
 @pytest.mark.parametrize(
-    "text", VITALS + RATIOS + RELATIVE_HISTORY + CLINICIAN_WORDS + PLATES + STAGING + LEVELS + SCHEDULES + DRUGS
+    "text",
+    VITALS
+    + RATIOS
+    + RELATIVE_HISTORY
+    + CLINICIAN_WORDS
+    + PLATES
+    + STAGING
+    + LEVELS
+    + SCHEDULES
+    + DRUGS
+    + STRICT_SPANS_CLINICAL,
 )
 def test_clinical_text_survives(redactor: SpacyRedactor, text: str) -> None:
     assert redactor.redact(text).redacted_text == text

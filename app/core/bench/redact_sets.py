@@ -8,8 +8,8 @@ Sets (`bench redact --sets dev,heldout,nursing,conversations,world,aci` or `--se
 
 Figures per gold set (Safe Harbor kinds only, as `redact --eval`; places marked `"safe_harbor": false`, countries and
 states, are neither required nor counted against precision):
-- span_recall: the share of gold spans with at least half their letters and digits hidden (the scorer's rule);
-  span_recall_strict: with all of them hidden (a surname left beside a hidden first name still identifies);
+- span_recall: the share of gold spans with every letter and digit hidden but a title, a state or country in a
+  place, and a label before a number (the scorer's rule, evaluate.py); span_recall_strict: with those hidden too;
 - name_recall / name_recall_strict: the same for NAME spans; per_kind: both per gold kind;
 - char_precision: of the letters and digits hidden, the share inside an identifier;
 - over_redaction_per_1000: letters and digits hidden outside any gold span, per 1,000 characters of text;

@@ -93,7 +93,7 @@ SHORT_NUMERIC = re.compile(
 # that announces a date, with at most one word between that is no measurement's. A pain score, a strength, a blood
 # pressure or a fraction has no such word before it ("Pain 4/10", "5/5 BUE", "3/4 of meals", "1/2 NS").
 _CHART_CUES = (
-    r"due|expires?|expiring|expired|exp|changed?|placed|inserted|started|stopped|removed|discontinued|dc'?d|"
+    r"due|expires?|expiring|expired|exp|changed?|placed|inserted|started|stopped|removed|discontinued|dc'?d|d/c'?d|done|"
     r"last|lbm|lmp|next|through|thru|after|before|effective|scheduled|appt|appointment|f/u|admitted|admit|adm|"
     r"discharged|drawn|collected|performed|dated|dos|doi|edd|s/p|ct|mri|cxr|xr|echo|tte|tee|ekg|ecg|egd|cath|surgery|"
     r"op|procedure|cultures?|cx|labs|swab|biopsy|scan|dx|diagnosed|sent|given|received|transfused|extubated|"
@@ -139,6 +139,11 @@ _SCORE_BEFORE = re.compile(
 # "28-Nov", "Nov-28": a day and a month joined by a dash, no year.
 DAY_DASH_MONTH = re.compile(
     rf"(?<![\w/.-])(?:{_DAY}-{_MONTH_BARE}|(?P<mon2>{_MONTH_BARE[7:-1]})-(?P<day2>3[01]|[12]\d|0?[1-9]))(?![\w/-])",
+    re.IGNORECASE,
+)
+# "done 4/6 cycles", "given 2/3 doses": a count of a course, not a date.
+_COUNT_AFTER = re.compile(
+    r"\s*(?:cycles?|sessions?|doses?|treatments?|fractions?|courses?|rounds?|visits?|tabs?|tablets?|bags?|units?)\b",
     re.IGNORECASE,
 )
 _FRACTIONS = frozenset({("1", "2"), ("1", "3"), ("1", "4"), ("2", "3"), ("3", "4"), ("1", "8")})
@@ -240,7 +245,7 @@ def find_dates(shadow: ShadowText) -> list[Span]:
             add(m.start("a"), m.end("b"), 0.7)
     for m in MONTH_DAY.finditer(text):
         cue = CHART_DATE_CUE.search(text, max(0, m.start() - 40), m.start())
-        if cue is None or (m.group("a").lstrip("0"), m.group("b")) in _FRACTIONS:
+        if cue is None or (m.group("a").lstrip("0"), m.group("b")) in _FRACTIONS or _COUNT_AFTER.match(text, m.end()):
             continue
         between = cue.group("between")
         if between and _MEASURE_BETWEEN.fullmatch(between):

@@ -33,7 +33,8 @@ OPENING = re.compile(
     r"(?:^|\n|\]\s*|[.?!]\s+)(?:(?:okay|ok|alright|all\s+right|so|well|oh|yes|yeah|right|now|and|um|uh|great|good|"
     r"hey)\s*,?\s+)*" + _WORD + r"\s*,?\s+(?P<next>how|what|when|where|why|who|and|tell|can\s+you|could\s+you|"
     r"would\s+you|do\s+you|did\s+you|are\s+you|have\s+you|i'm|i\s+am|i\s+want|i\s+need|i'd|i\s+just|let's|let\s+me|we're|"
-    r"we\s+are|we'll|we\s+need|come\s+on|come\s+in|please|tell\s+me|have\s+a\s+seat|go\s+ahead)\b",
+    r"we\s+are|we'll|we\s+need|come\s+on|come\s+in|please|tell\s+me|have\s+a\s+seat|go\s+ahead|hi|hello|"
+    r"you\s+said|you\s+mentioned|you\s+told\s+me)\b",
     re.IGNORECASE,
 )
 # A name that closes a turn: "thank you grace.", "see you next week june", "that's right, bill?"
@@ -49,20 +50,31 @@ NAMED = re.compile(
     r"nickname\s+is)\s+" + _WORD,
     re.IGNORECASE,
 )
+# Who someone is, asked or said at the start of a visit: "hello is this penny", "you must be maria fenton".
+IDENTIFIED = re.compile(
+    r"\b(?:is\s+this|this\s+is|you\s+must\s+be|am\s+i\s+speaking\s+(?:to|with)|speaking\s+with)\s+" + _WORD,
+    re.IGNORECASE,
+)
 EXPECTED = re.compile(
     r"\b(?:is|was|will|does|did|has|can|could|would|should)\s+" + _WORD + r"\s+(?:coming|going|joining|here|there|"
     r"with\s+you|doing|driving|picking|bringing|taking|staying|still|okay|ok|back|home|able|feeling|planning|around|"
     r"available|working)\b",
     re.IGNORECASE,
 )
+_SUBJECT_VERBS = (
+    r"said|says|told|tells|drove|drives|called|calls|brought|brings|asked|asks|picked|visited|visits|lives|lived|"
+    r"works|worked|mentioned|noticed|thinks|thought|wants|wanted|knew"
+)
 # A person doing what only a person does (speaking, driving, visiting), at the start of a sentence: "grace drove me
 # here", "and bill said no" (not "art helps me relax").
 SUBJECT = re.compile(
-    r"(?:^|\n|\]\s*|[.?!]\s+|\b(?:and|but|so|because|then|well)\s+)"
-    + _WORD
-    + r"\s+(?:said|says|told|tells|drove|drives|"
-    r"called|calls|brought|brings|asked|asks|picked|visited|visits|lives|lived|works|worked|mentioned|noticed|thinks|"
-    r"thought|wants|wanted|knew)\b",
+    r"(?:^|\n|\]\s*|[.?!]\s+|\b(?:and|but|so|because|then|well)\s+)" + _WORD + r"\s+(?:" + _SUBJECT_VERBS + r")\b",
+    re.IGNORECASE,
+)
+# Someone's role, then their name, then what they said or did: "my coach drew said to run through it", "our
+# neighbour bill drove me" (the role word need not be a relative's).
+ROLE_SUBJECT = re.compile(
+    r"\b(?:my|our|his|her|your|their)\s+(?P<role>[a-z][a-z-]+)\s+" + _WORD + r"\s+(?:" + _SUBJECT_VERBS + r")\b",
     re.IGNORECASE,
 )
 # Someone spoken of to be told or asked: "tell grace to call", "ask bill about it", "call frank back".
@@ -91,6 +103,12 @@ _ROLES_AFTER = frozenset(
 )  # fmt: skip
 # After these the word must end the clause: "thanks will, how's" is a name, "thanks, will do" is not.
 _CLAUSE_END = re.compile(r"\s*(?:[,.?!]|$|\n|\[|\s(?:how|what|when|where|why)\b)")
+# After a greeting or a naming cue, a transcript has no commas: the next clause opens right after the name ("hello
+# gulsen i'm glad", "hi thorunn nice to see you", "they call me zdenek but").
+_NEXT_CLAUSE = re.compile(
+    r"\s*(?:[,.?!]|$|\n|\[|\s(?:how|what|when|where|why|who|i|i'm|i've|i'll|i'd|it's|nice|good|great|glad|but|so|"
+    r"you|you're|we|we're|thanks|thank|welcome|come|please|and|is|are|can|did|do)\b)"
+)
 _NOT_NAMES = FUNCTION_WORDS | TITLES_ABBREV | TITLES_WORD | CREDENTIALS | RELATIONSHIP_WORDS
 _LANGUAGE_ENDINGS = re.compile(r"(?:ish|ese|ian|ans|ic|ics)$")
 # First names that are also function words, named only where the clause ends after them.
@@ -106,11 +124,15 @@ class DialogueRules:
         self.spans: list[Span] = []
 
     def run(self) -> list[Span]:
-        for regex in (GREETING, OPENING, CLOSING, NAMED, EXPECTED, SUBJECT, ADDRESSED):
+        for regex in (GREETING, OPENING, CLOSING, NAMED, IDENTIFIED, EXPECTED, SUBJECT, ROLE_SUBJECT, ADDRESSED):
             for m in regex.finditer(self.text):
                 # "okay chioma , and who's with you": an unknown word called out between commas is a name too
                 vocative = regex is OPENING and self.text[m.end("name") : m.end("name") + 2].strip().startswith(",")
-                if self._first_name(m, unknown_ok=regex in (GREETING, NAMED) or vocative):
+                if regex is ROLE_SUBJECT and m.group("role").lower() in FUNCTION_WORDS:
+                    continue
+                if regex is IDENTIFIED and not self._identified(m):
+                    continue
+                if self._first_name(m, unknown_ok=regex in (GREETING, NAMED, IDENTIFIED) or vocative):
                     self._add(m.start("name"), m.end("name"), Kind.NAME, 0.7)
         for m in APPOSITION.finditer(self.text):
             role = m.group("role").lower()
@@ -140,7 +162,18 @@ class DialogueRules:
             return norm in _FUNCTION_NAMES and bool(_CLAUSE_END.match(self.text, m.end("name")))
         if self.names.is_first(norm) and len(norm) >= 3:
             return norm not in NOT_FIRST_NAMES or norm in CALENDAR_WORDS  # "good morning june", not "okay so"
-        return unknown_ok and self._unknown(norm) and bool(_CLAUSE_END.match(self.text, m.end("name")))
+        # After a greeting or a cue, a surname list's word counts as an unknown one ("nice to meet you anders").
+        listed = norm in self.names.surnames and not self.names.is_ambiguous(norm)
+        return unknown_ok and (self._unknown(norm) or listed) and bool(_NEXT_CLAUSE.match(self.text, m.end("name")))
+
+    def _identified(self, m: re.Match[str]) -> bool:
+        """'is this penny', 'this is gulsen.': after "this is" a name ends the turn or a surname follows ("this is
+        mark's first visit" is no introduction); after "you must be" it stands alone."""
+        if m.group().lower().startswith(("you", "am", "speaking")):
+            return True
+        after = re.match(r"\s+([a-z]+)", self.text[m.end("name") :], re.IGNORECASE)
+        surname = after is not None and after.group(1).lower() in self.names.surnames
+        return surname or bool(re.match(r"\s*(?:[,.?!]|$|\n|\[)", self.text[m.end("name") :]))
 
     def _unknown(self, norm: str) -> bool:
         return (

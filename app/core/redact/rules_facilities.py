@@ -26,7 +26,11 @@ FACILITY_RE = re.compile(
     rf"(?:\b(?:St\.?|Saint|Mount|Mt\.?)\s+)?(?:(?:{CAPITALISED}|[A-Z]{{3,6}})(?:\s+|-|\s+(?:of|and|&)\s+)){{1,4}}"
     rf"(?i:{FACILITY_WORDS})\b\.?"
 )
-SAINT_RE = re.compile(rf"\b(?:St\.?|Saint|Mount|Mt\.?)\s+{CAPITALISED}(?:'s|’s)?(?:\s+{CAPITALISED})?")
+# "St. Casimir parish", "St Anne's church": the kind of place after a saint's name belongs to the place's name.
+SAINT_RE = re.compile(
+    rf"\b(?:St\.?|Saint|Mount|Mt\.?)\s+{CAPITALISED}(?:'s|’s)?(?:\s+{CAPITALISED})?"
+    r"(?:\s+(?:parish|church|cathedral|chapel|school|college|academy)\b)?"
+)
 VISIT_CUE = re.compile(
     r"\b(?:seen|treated|admitted|evaluated|presented|operated|followed|transferred|referred|discharged|visited|"
     r"hospitali[sz]ed|diagnosed|examined|assessed|delivered|born|managed|cared for|attends?|works)\s+"
@@ -61,6 +65,16 @@ FACILITY_LOWER = re.compile(
     r"\b(?P<name>(?:(?:st|saint|mount|mt)\.?\s+)?[a-z][a-z'’.-]+(?:\s+[a-z][a-z'’.-]+){0,2})\s+"
     r"(?:hospital|clinic|medical cent(?:er|re)|health cent(?:er|re)|infirmary|memorial)\b"
 )
+
+
+# A word of four letters or more with a full stop after it ends the sentence, not a place's name ("from Fall River.
+# Pt on ...", "at Northshore University Hospital. Transferred ..."); "St." and "Mt." do not.
+_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{4})\.\s")
+
+
+def _before_sentence_end(phrase: str) -> str:
+    m = _SENTENCE_END.search(phrase)
+    return phrase[: m.start()] if m else phrase
 
 
 def _breaks_name(word: str, capitals: bool = False) -> bool:
@@ -120,7 +134,7 @@ def find_facilities(text: str, english: frozenset[str], clinical: frozenset[str]
         spans.append(place_span(text, m.start(), m.end(), 0.8, "rule:facility", "FACILITY"))
     for m in AT_PLACE.finditer(text):
         group = "place" if m.group("place") else "place2"
-        phrase = m.group(group)
+        phrase = _before_sentence_end(m.group(group))
         words = re.findall(r"[\w']+", phrase.lower())
         if not words or words[0] in GENERIC_PLACES or all(w in GENERIC_PLACES or w in FUNCTION_WORDS for w in words):
             continue

@@ -409,9 +409,15 @@ class IdentifierRules:
         if letters == 0:
             plain = bare.replace("-", "")
             return len(plain) >= 7 or (token.startswith("#") and digits >= 4) or ("-" in bare and digits >= 6)
-        if digits >= 4 and letters <= 6 and len(bare) >= 6:
-            # Letters then digits (PROS-123456, B123456789) or digits then a short letter suffix (12345XJ).
-            return bool(re.fullmatch(r"[A-Za-z]{1,6}-?\d{4,}(?:-?[A-Za-z0-9]+)*|\d{4,}-?[A-Za-z]{1,3}", bare))
+        # Letters then digits (PROS-123456, B123456789) or digits then a short letter suffix (12345XJ).
+        if (
+            digits >= 4
+            and letters <= 6
+            and len(bare) >= 6
+            and re.fullmatch(r"[A-Za-z]{1,6}-?\d{4,}(?:-?[A-Za-z0-9]+)*|\d{4,}-?[A-Za-z]{1,3}", bare)
+        ):
+            return True
+        # "#3N-118", "#A12B": a number marked with "#" is a reference, whatever its mix of letters and digits.
         return token.startswith("#") and digits >= 3
 
     def ibans_vins_photos(self) -> None:

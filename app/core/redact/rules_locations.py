@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from itertools import takewhile
 
 from app.core.redact.base import Kind, Span
 from app.core.redact.intervals import line_number, line_start, next_newline
@@ -33,16 +34,28 @@ US_STREET = re.compile(
 US_STREET_ANYCASE = re.compile(
     rf"\b\d{{1,6}}(?:\s\d{{1,5}})?\s+(?:{_WORD}\s+){{0,3}}(?:{STREET_SUFFIX})\b\.?", re.IGNORECASE
 )
+_ROMANCE_GLUE = r"(?:de|des|du|la|le|les|del|della|delle|dello|dei|di|da|do|dos|das|d')"
 PREFIX_STREET = re.compile(
     # The word boundary leads, so the engine rejects most positions at once (twice as fast on a dictation).
-    rf"\b(?:\d{{1,6}}\s+)?(?:{STREET_PREFIX})\.?\s+(?:{_WORD}\s+){{0,3}}(?:{_WORD}\s+)?\d{{1,5}}[A-Za-z]?\b"
-    rf"|\b(?:\d{{1,6}}\s+)?(?:{STREET_PREFIX})\.?\s+(?:{CAPITALISED}\s?){{1,4}}"
+    # A flat's number may come before the house number: "636 1812 Rue De La Gare".
+    rf"\b(?:\d{{1,6}}\s+(?:\d{{1,5}}\s+)?)?(?:{STREET_PREFIX})\.?\s+(?:{_WORD}\s+){{0,3}}(?:{_WORD}\s+)?\d{{1,5}}[A-Za-z]?\b"
+    # "Rue des Lilas", "Via della Spiga": the small words of a Romance street's name are in lower case.
+    rf"|\b(?:\d{{1,6}}\s+(?:\d{{1,5}}\s+)?)?(?:{STREET_PREFIX})\.?\s+(?:{_ROMANCE_GLUE}\s+)*"
+    rf"(?:{CAPITALISED}\s?(?:{_ROMANCE_GLUE}\s+)*){{1,4}}"
 )
 # "Dalmatinova 43", "1072 Pohlstrasse 9": a name and a house number, when another address part is near.
 NAME_NUMBER = re.compile(rf"(?:\b\d{{1,6}}\s+)?\b{CAPITALISED}(?:\s+{CAPITALISED}){{0,2}}\s+\d{{1,5}}[A-Za-z]?\b")
 UNIT_RE = re.compile(
     r"(?i:\b(?:apt|apartment|suite|ste|flat|p\.?\s?o\.?\s*box|post office box|psc|cmr|bldg|building)\.?\s*#?\s*"
     r"\d+[A-Za-z]?\b)|\b(?:Unit|Box)\s+#?\d+[A-Za-z]?\b"
+)
+# A street named without its number, after a preposition: "lives with cousin on Ashby Ave", "the practice on
+# Wilmslow Road". Only the street words that are no other word capitalised ("Drive", "Way", "Court" and "Place" end
+# titles and firms too); "St" only where no saint's name follows it.
+NAMED_STREET = re.compile(
+    rf"\b(?i:on|at|off|along|near|onto|down|up)\s+(?P<street>(?:{CAPITALISED}\s+){{0,2}}{CAPITALISED}\s+"
+    r"(?:Street|STREET|Road|ROAD|Rd\.?|RD\.?|Avenue|AVENUE|Ave\.?|AVE\.?|Boulevard|BOULEVARD|Blvd\.?|BLVD\.?|Lane|LANE|"
+    r"Terrace|TERRACE|Crescent|CRESCENT|(?:St|ST)\.?(?!\s*[A-Z]))(?![\w'’]))"
 )
 MILITARY_RE = re.compile(r"\b(?:[ADF]PO\s+A[AEP]\s+\d{5}|US(?:NS|NV|S|CGC)\s+[A-Z][\w'-]+)")
 CITY_STATE_ZIP = re.compile(
@@ -84,19 +97,32 @@ FIELD_WORDS = shipped_words("address_field_words.txt")
 _GENERIC_PLACES = shipped_words("generic_places.txt")
 # Postcodes of continental Europe and beyond, before the town: "10115", "D-10115", "1234 AB", "00-238", "1100-053",
 # "111 43".
-_POSTCODE_BEFORE_TOWN = r"(?:[A-Z]{1,2}-)?\d{4,5}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}"
+# A postcode is on one line: "0300\nPT" is a time and the next line's first word.
+_POSTCODE_BEFORE_TOWN = r"(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3} \d{2}"
 # "Lindenstraße 12, 10115 Berlin", "Dalmatinova 43, 1000 Ljubljana": a street, its number after it, then the
 # postcode before the town.
 _NAME_WORD = r"[A-Z\u00C0-\u00DE\u0391-\u03A9][\w'’\-\u00C0-\u024F]*"  # no full stop: a name ends a sentence
 EUROPEAN_ADDRESS = re.compile(
     rf"\b{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|de|del|la|le|van|von|der|den|di|da|do|dos|das|du))"
     r"{0,3}\s+\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?,?\s+"
-    rf"(?:{_POSTCODE_BEFORE_TOWN})\s+{_NAME_WORD}(?:[ -]{_NAME_WORD}){{0,2}}"
+    # The town is on the postcode's line: "NOTE 1/14 0300\nPT RESTLESS" is a note's heading and its first words.
+    rf"(?:{_POSTCODE_BEFORE_TOWN})[ \t]+{_NAME_WORD}(?:[ -]{_NAME_WORD}){{0,2}}"
 )
 # A street word written onto the name, and the house number: "Lindenstraße 12", "Kungsgatan 44", "Nørrebrogade 3".
 GLUED_STREET = re.compile(
     rf"\b{_NAME_WORD[:-1]}*?(?i:stra(?:ss|ß)e|gasse|weg|allee|platz|gatan|vägen|gränd|vej|gade|veien|vegen|straat|"
     r"laan|gracht|plein|katu|utca)\s+\d{1,5}[A-Za-z]?\b"
+)
+
+
+# A town's name, whatever its alphabet's capitals ("İzmir", "Łódź"): a letter that is not a lower-case one first.
+_TOWN_WORD = r"(?=[^\W\d_])(?![a-z])[^\W\d_][\w'’\-]*"
+# A Turkish street, its "No" and number, then the postcode, district and city: "Atatürk Caddesi No: 15, 35220 Konak,
+# İzmir".
+TURKISH_STREET = re.compile(
+    rf"\b{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}\s+(?i:caddesi|cad\.|sokak|sokağı|sok\.|sk\.|bulvarı|blv\.|yolu)"
+    r"\s*(?:(?i:no)\s*[:.]?\s*)?\d{1,5}[A-Za-z]?(?:/\d{1,4})?"
+    rf"(?:,?\s+\d{{5}}\s+{_NAME_WORD}(?:\s*[,/]\s*{_TOWN_WORD})?)?"
 )
 
 
@@ -185,17 +211,36 @@ def find_locations(text: str) -> list[Span]:
         if end - m.end() >= 3 and re.search(r"\d|corner", text[m.end() : end], re.IGNORECASE):
             spans.append(place_span(text, m.end(), end, 0.8, "rule:address", "ADDRESS"))
         elif end - m.end() >= 3 and not _kind_of_place(text[m.end() : end]):
+            end = _capitalised_run(text, m.end(), end)
             spans.append(place_span(text, m.end(), end, 0.6, "rule:address", "ADDRESS"))
     for m in US_STREET_ANYCASE.finditer(text):
         line = line_number(text, m.start())
         if ADDRESS_CUE.search(text[max(0, m.start() - 40) : m.start()]) or line in strong_lines:
             spans.append(place_span(text, m.start(), _address_region(text, m.start()), 0.7, "rule:address", "ADDRESS"))
+    for m in NAMED_STREET.finditer(text):
+        first = m.group("street").split()[0].lower()
+        if first not in FUNCTION_WORDS and not _charting_capitals(m.group("street")):
+            spans.append(place_span(text, m.start("street"), m.end("street"), 0.7, "rule:address", "ADDRESS"))
     for m in EUROPEAN_ADDRESS.finditer(text):
         spans.append(place_span(text, m.start(), m.end(), 0.85, "rule:address", "ADDRESS"))
-    for m in GLUED_STREET.finditer(text):
-        spans.append(place_span(text, m.start(), m.end(), 0.8, "rule:address", "ADDRESS"))
+    for regex in (GLUED_STREET, TURKISH_STREET):
+        for m in regex.finditer(text):
+            spans.append(place_span(text, m.start(), m.end(), 0.8, "rule:address", "ADDRESS"))
     spans += _address_blocks(text, spans)
     return spans
+
+
+def _capitalised_run(text: str, start: int, end: int) -> int:
+    """Where a place with no number ends: its run of capitalised words, with the small words inside a name ("Rio
+    de Janeiro"). "lives in Haifa, flying in 12/19" is "Haifa": the lower-case word is the sentence's."""
+    stop = start
+    for m in re.finditer(r"[^\s,]+", text[start:end]):
+        word = m.group().strip(".;:()\"'")
+        if word[:1].isupper() or word[:1].isdigit():
+            stop = start + m.end()
+        elif word.lower() not in ADDRESS_GLUE:
+            break
+    return stop if stop > start else end
 
 
 def _kind_of_place(phrase: str) -> bool:
@@ -301,7 +346,8 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
         k = bisect_left(address_starts, a)
         while k < len(addresses) and addresses[k][0] <= b:
             start, end = addresses[k]
-            if end <= b + 1 and 2 * (end - start) >= len(line.strip()):
+            # An address that runs on to the next lines ("590 Edington Drive\nToronto") counts for its part here.
+            if 2 * (min(end, b) - start) >= len(line.strip()):
                 return True
             k += 1
         return False
@@ -321,7 +367,8 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
     for i in sorted(starts_with_address):
         a, b, line = lines[i]
         offset = len(line) - len(line.lstrip(" >"))
-        out.append(place_span(text, a + offset, b, 0.8, "rule:address", "ADDRESS"))
+        start, end = _address_part_of_line(text, a + offset, b, addresses, address_starts)
+        out.append(place_span(text, start, end, 0.8, "rule:address", "ADDRESS"))
         for j in range(i + 1, min(i + 5, len(lines))):
             ja, jb, nxt = lines[j]
             if text[lines[j - 1][1] : ja].count("\n") > 1 or not _town_line(nxt):
@@ -344,6 +391,38 @@ def _address_blocks(text: str, found: list[Span]) -> list[Span]:
     return out
 
 
+# Before the first address part found on a line, words that may still be the address's own: a house number or a
+# street name the rules did not take ("user: 0605 πεντέλης 210 apt. 999"), up to this many.
+_WORDS_BEFORE_ADDRESS = 4
+_TOKEN = re.compile(r"\S+")
+
+
+def _address_part_of_line(
+    text: str, a: int, b: int, addresses: list[tuple[int, int]], address_starts: list[int]
+) -> tuple[int, int]:
+    """The stretch of an address line that is the address: "Meet me at PSC 1437, Box 3833" is "PSC 1437, Box 3833",
+    "DPO AP 70942 in case of an issue" is "DPO AP 70942". The sentence around an address on its line identifies no
+    one, and hiding it costs the reader the context. A line with no address part found on it is kept whole."""
+    k = bisect_left(address_starts, a)
+    if k >= len(addresses) or addresses[k][0] >= b:
+        return a, b
+    start = addresses[k][0]
+    # Back over the words just before it that are not prose: a number or a name ends at a cue, a label or a
+    # sentence's end ("at", "is", "user:", "to?").
+    before = list(_TOKEN.finditer(text, a, start))
+    for m in reversed(before[-_WORDS_BEFORE_ADDRESS:]):
+        token = m.group()
+        bare = token.strip(".,;:!?()\"'>").lower()
+        if token.endswith((":", "?", "!", ",")) or bare in FUNCTION_WORDS or bare in PROSE_WORDS or not bare:
+            break
+        if not (bare[0].isdigit() or token[0].isupper() or not bare.isascii()):
+            break  # a lower-case English word ("moved", "please"): prose, not a street name
+        start = m.start()
+    ends = [e for _s, e in takewhile(lambda r: r[0] < b, addresses[k:])]
+    end = min(b, max(_address_region(text, start), *ends))
+    return start, end
+
+
 def _town_line(line: str) -> bool:
     """A short line of a postal block: town, region code, country, postcode."""
     body = line.strip(" >,\t")
@@ -356,9 +435,14 @@ def _town_line(line: str) -> bool:
 
 
 def _not_a_street(match: str) -> bool:
-    """'0700 RN ASSESSMENT. DR. HALVORSEN': a time with a leading zero is no house number, and a street's name does
-    not run across the end of a sentence."""
-    return match.startswith("0") or re.search(r"[^\W\d_]{4,}\.\s", match) is not None
+    """'0700 RN ASSESSMENT. DR. HALVORSEN': a time with a leading zero is no house number, a street's name does
+    not run across the end of a sentence, and in capitals it holds no function word."""
+    if match.startswith("0") or re.search(r"[^\W\d_]{4,}\.\s", match) is not None:
+        return True
+    # "67 YO M ADMITTED FROM ST. AGNES", "SICU 2 UNDER DR. BJORNSDOTTIR": in capitals, a function word between the
+    # number and the street word is charting, not a street's name.
+    inner = re.findall(r"[^\W\d_]+", match)[:-1]
+    return match.isupper() and any(w.lower() in FUNCTION_WORDS for w in inner)
 
 
 def _street_and_number(m: re.Match[str]) -> bool:

@@ -87,6 +87,8 @@ class NameRules:
     def run(self) -> list[Span]:
         self.after_titles()
         self.from_name_lists()
+        if self.lower:
+            self.unknown_before_surname()
         self.spelled()
         return self.spans
 
@@ -172,6 +174,10 @@ class NameRules:
             # Middle initial ("James T."), then up to two surnames.
             while j < len(words) and j <= i + 3 and self._joined(j - 1):
                 nxt = words[j]
+                if self.lower and self._lower_initial(j):
+                    last = j + 1  # "maria l fenton": a middle initial before a surname
+                    j += 2
+                    continue
                 if self.lower:
                     # After a first name that is also a word ("rob nice to see you") the surname must be no word
                     # either; after another ("john smith") it may be one, but not a verb's form ("pawel comes").
@@ -199,6 +205,36 @@ class NameRules:
                 span = self.spans.pop()
                 self.spans.append(span.moved(span.start, span.end + 1, self.text[span.start : span.end + 1]))
             i = last + 1
+
+    def _lower_initial(self, j: int) -> bool:
+        """'maria l fenton': in dictation without capitals, one letter between a first name and a listed surname
+        (no English word) is a middle initial."""
+        words = self.words
+        if len(words[j].raw) != 1 or words[j].norm == "i" or j + 1 >= len(words) or not self._joined(j):
+            return False
+        nxt = words[j + 1].norm
+        return nxt in self.names.surnames and not self.names.is_ambiguous(nxt) and nxt not in FUNCTION_WORDS
+
+    def unknown_before_surname(self) -> None:
+        """'haruki sato', 'thorunn gudmundsdottir': in dictation without capitals, a word no dictionary knows right
+        before a listed surname that is no English word is the first name the census lists lack."""
+        for k in range(len(self.words) - 1):
+            a, b = self.words[k], self.words[k + 1]
+            if not self._joined(k) or "." in self.gap(k):
+                continue
+            surname = b.norm in self.names.surnames and not self.names.is_ambiguous(b.norm)
+            if surname and self._unknown_word(a.norm) and b.norm not in FUNCTION_WORDS:
+                self.add(k, k + 1, 0.7, "rule:names")
+
+    def _unknown_word(self, norm: str) -> bool:
+        return (
+            len(norm) >= 3
+            and norm.isalpha()
+            and norm not in FUNCTION_WORDS
+            and not self.names.known_word(norm)
+            and not self.names.is_name_word(norm)
+            and not self._clinical_word(norm)
+        )
 
     def _verb_form(self, norm: str) -> bool:
         """'comes', 'walked', 'going': an English verb with its ending, not a surname after a first name."""

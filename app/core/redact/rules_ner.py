@@ -36,12 +36,42 @@ def _without_lower_case_tail(text: str, start: int, end: int, lexicon: Lexicon) 
     return end if kept == len(words) else start + words[kept - 1].end()
 
 
+def _without_label_line(text: str, start: int, end: int, lexicon: Lexicon) -> int:
+    """'Anđa Tomić\nAddress' -> 'Anđa Tomić': the model runs a name on into the next line's field label; a line
+    whose words are all ordinary words no name list knows is not the name's."""
+    cut = text.find("\n", start, end)
+    if cut < 0 or not text[start:cut].strip():
+        return end
+    rest = [w.lower() for w in re.findall(r"[^\W\d_]+", text[cut:end])]
+    names = lexicon.names
+    if all(w in names.english and not names.is_name_word(w) for w in rest):
+        return cut
+    return end
+
+
+def _without_edge_function_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """'AGNES MERCY HOSPITAL ON' -> 'AGNES MERCY HOSPITAL', 'ON ARRIVAL' -> 'ARRIVAL', 'the Cleveland Clinic' ->
+    'Cleveland Clinic': the model's place runs on into a preposition in a note in capitals, and takes in the
+    article; neither is the place's name. "The" with its capital may open one ("The Christie"), so it stays."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    kept = list(words)
+    while len(kept) > 1 and kept[-1].group().lower() in FUNCTION_WORDS:
+        kept.pop()
+    while len(kept) > 1 and kept[0].group() != "The" and kept[0].group().lower() in FUNCTION_WORDS:
+        kept.pop(0)
+    if kept == words:
+        return start, end
+    return start + kept[0].start(), start + kept[-1].end()
+
+
 def entities_kept(text: str, hits: list[NerHit], lexicon: Lexicon) -> list[Span]:
     """Spans for the model's entities that are identifiers, with a confidence from how sure the lists make them."""
     out: list[Span] = []
     lower = is_lowercase_text(text)
     names = lexicon.names
     for start, end, label in hits:
+        if label in ("GPE", "LOC", "FAC", "ORG"):
+            start, end = _without_edge_function_words(text, start, end)
         value = text[start:end]
         if any(ch.isdigit() for ch in value) and label != "FAC":
             continue
@@ -52,7 +82,8 @@ def entities_kept(text: str, hits: list[NerHit], lexicon: Lexicon) -> list[Span]
                 value = text[start:end]
             if not lower:
                 end = _without_lower_case_tail(text, start, end, lexicon)
-                value = text[start:end]
+            end = _without_label_line(text, start, end, lexicon)
+            value = text[start:end]
             words = [w.lower() for w in re.findall(r"[^\W\d_]+", value)]
             if not words or all(w in FUNCTION_WORDS for w in words):
                 continue

@@ -82,8 +82,12 @@ class PeopleRules:
         shortest = 4 if w.raw.isupper() and not short_ok else 3
         if len(letters) < shortest or self.names.known_word(w.norm):
             return False
-        if not title and MEDICAL_ENDINGS.search(w.norm):
-            return False  # "her husband Ischaemic heart disease": history; after a title a name may end so ("AGUILAR")
+        ending = MEDICAL_ENDINGS.search(w.norm)
+        if not title and ending and len(ending.group()) >= 3:
+            # "her husband Ischaemic heart disease": history; after a title a name may end so ("AGUILAR"). The
+            # two-letter endings ("-ar", "-al") end as many names as terms ("NEIGHBOR GUNNAR"): the clinical head
+            # words after a relative's name judge those.
+            return False
         if w.raw.isupper() and sum(ch in "AEIOUY" for ch in w.raw.upper()) < 2:
             return False  # "NSTEMI", "PRBC": abbreviations have few vowels
         return not any(self.names.known_word(p) for p in re.split(r"[-']", w.norm) if p)
@@ -203,6 +207,9 @@ class PeopleRules:
             return  # "... his son. Erik ..." : a sentence ends between them
         w = self.words[i + 1]
         first_name = w.norm in self.names.first or w.norm in self.names.first_ambiguous
+        if self.lower and not first_name and self._named_in_speech(i + 1):
+            self._add(i + 1, i + 1, 0.7, "rule:relative", "RELATIVE")
+            return
         if not (first_name or w.titlecase or w.raw.isupper()):
             return  # a relative's name is a first name, or capitalised: "her mother Type 2 diabetes" is history
         last = self._name_from(i + 1, guess=True)
@@ -215,6 +222,16 @@ class PeopleRules:
         if not first_name and last == i + 1 and not self._listed(w) and w.raw.isupper() and len(w.raw) <= 4:
             return  # "FATHER ETOH": one short unknown word in capitals is as likely an abbreviation
         self._add(i + 1, last, 0.8 if first_name else 0.65, "rule:relative", "RELATIVE")
+
+    def _named_in_speech(self, k: int) -> bool:
+        """'this is my boy anders he drove me', 'my husband bjorn, he': in a transcript, a surname list's word, a
+        dictionary's proper noun or a word no dictionary knows after the word for a relative, with a pronoun or the
+        clause's end after it."""
+        w = self.words[k]
+        listed = w.norm in self.names.surnames and not self.names.is_ambiguous(w.norm)
+        if not (w.raw.islower() and (listed or self._unknown(w) or self._dictionary_name(w))) or self._plain(w):
+            return False
+        return bool(re.match(r"\s*(?:[,.;!?]|$|\n|\[|(?:he|she|they|who|is|was|and)\b)", self.text[w.end : w.end + 8]))
 
     def _named_alone(self, k: int) -> bool:
         """A first name that is also a month or a clinical word, right after the word for a relative and ending

@@ -129,7 +129,9 @@ def propagate_mentions(
             if w.isupper() and len(w) > 1 and not (span.source in CONTEXT_NAME_SOURCES and len(w) >= 4):
                 continue  # "XYZ", "WNL": abbreviations spread nothing
             # Only words a name list knows, or names found by strong evidence, are looked for elsewhere.
-            if span.source in STRONG_NAME_SOURCES or norm in names.first or norm in names.surnames:
+            # A word no dictionary knows, greeted or named in a conversation ("hi thorunn"), is no ordinary word.
+            unknown = span.source == "rule:dialogue" and not names.known_word(norm) and not names.is_name_word(norm)
+            if span.source in STRONG_NAME_SOURCES or norm in names.first or norm in names.surnames or unknown:
                 found.setdefault(norm, span)
     if not found:
         return []

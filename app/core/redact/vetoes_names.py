@@ -39,16 +39,21 @@ def without_leading_word(text: str, span: Span, names: NameLists) -> Span:
 def without_role_word(text: str, span: Span) -> Span:
     """'Son Erik' -> 'Erik', 'NP KOWALCZYK' -> 'KOWALCZYK': the name without the word for the person's role (a
     relative's, or a clinician's credential), which is clinical information; the role labels the placeholder."""
-    if span.kind != Kind.NAME or span.source in ("manual", "deny", "known"):
+    if span.source in ("manual", "deny", "known"):
+        return span
+    # The model and the place rules take "CRNA Yusuf" or "RN DESHAWN" (after "from") for a place: the credential is
+    # no more the place's than the name's.
+    place = span.kind == Kind.LOCATION and span.source in ("ner", "rule:facility")
+    if span.kind != Kind.NAME and not place:
         return span
     start = span.start
     label = span.label
     while m := _LEADING_WORD.match(text, start, span.end):
         word = m.group(1).lower()
-        if word in _RELATIVE_ROLES:
+        if word in _RELATIVE_ROLES and not place:
             label = "RELATIVE"
         elif word in CREDENTIALS:
-            label = "CLINICIAN"
+            label = label if place else "CLINICIAN"
         else:
             break
         start = m.end()
