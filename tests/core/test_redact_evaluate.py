@@ -103,3 +103,11 @@ def test_titles_places_and_labels_need_not_be_hidden() -> None:
     assert report["per_kind"]["ID"]["span_recall"] == 1.0
     assert report["per_kind"]["NAME"]["span_recall"] == 0.5
     assert report["misses"] == [{"id": "r", "kind": "NAME", "text": "Georgia Hale"}]
+
+
+def test_a_payer_before_a_plan_number_is_a_label() -> None:
+    text = "Covered under Medicare #AB-987654 since May."
+    gold = gold_record(record(text, [("Medicare #AB-987654", "HEALTH_PLAN_ID")]))
+    scorer = Scorer()
+    scorer.add(gold, [at(text, "AB-987654", Kind.HEALTH_PLAN_ID)])
+    assert scorer.report()["per_kind"]["HEALTH_PLAN_ID"]["span_recall"] == 1.0
