@@ -13,7 +13,7 @@ def test_the_opening_ends_inside_the_first_section() -> None:
     summary = note_schema("summary")
     assert soap is not None and summary is not None
     opening, grammar = note_opening_and_grammar(soap)
-    assert opening == '{"subjective": "'
+    assert opening == '{ "subjective": "'
     assert grammar.startswith('root ::= char* "\\"" ws "," ws "\\"objective\\""')
     assert grammar.index('"\\"assessment\\""') < grammar.index('"\\"plan\\""')  # the schema's order
     assert note_opening_and_grammar(summary)[1].count('"[" list-rest') == 2  # problems, medications

@@ -130,7 +130,7 @@ def test_a_note_streams_from_its_first_word_and_lists_parse(smollm: LocalLlm) ->
     request = GenerationRequest(task_messages("soap", text), Sampling(0.0, 1.0, 200, 1), json_schema=schema)
     stream = smollm.stream(request)
     first = next(iter(stream))
-    assert first.startswith('{"subjective": "') and len(first) > len('{"subjective": "')
+    assert first.startswith('{ "subjective": "') and len(first) > len('{ "subjective": "')
     settings = _settings()
     settings.llm.temperature = 0.0
     settings.llm.seed = 1

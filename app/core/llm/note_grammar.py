@@ -43,7 +43,9 @@ def note_opening_and_grammar(schema: dict[str, Any]) -> tuple[str, str]:
     ValueError when the schema is not a flat object of strings and lists of strings."""
     sections = _sections(schema)
     first_key, first_is_list = sections[0]
-    opening = "{" + json.dumps(first_key) + ": " + ("[" if first_is_list else '"')
+    # Spaced as the shipped models write it themselves ('{ "subjective": "'): prompted with '{"subjective"' SmolLM2
+    # wrote notes twice as long (median 740 characters against 400 over 8 seeds); spaced, as long as before.
+    opening = "{ " + json.dumps(first_key) + ": " + ("[" if first_is_list else '"')
     parts = ["list-rest" if first_is_list else 'char* "\\""']
     for key, is_list in sections[1:]:
         value = '"[" list-rest' if is_list else "string"
