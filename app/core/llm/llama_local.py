@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.core.config import Settings
 from app.core.errors import Cancelled, CancelToken
@@ -46,6 +46,7 @@ from app.core.llm.prompts import Task
 from app.core.logs import text_stats
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LlamaFactory = Callable[..., Any]
 _TAIL_LEFT = 4  # tokens of a pre-read consultation left unread: a word cut by the next utterance re-tokenises
@@ -203,6 +204,12 @@ class LocalLlm:
     def unload(self) -> None:
         """Free the model now (it reloads on the next call)."""
         self._worker.call(self._slot.unload)
+
+    def on_model_thread(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the thread every call to this model runs on, and return its result. For `bench llm`: llama.cpp
+        (built with OpenMP) keeps a pool of compute threads per calling thread, and two calling threads' pools slow
+        each other by a quarter on two cores, so llama-cpp-python called directly is timed on this same thread."""
+        return self._worker.call(fn)
 
     # -- tokens --------------------------------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
