@@ -162,14 +162,18 @@ def plot_timeline(results: dict[str, Any], out: Path) -> Path | None:
     for row, (name, (start, end)) in enumerate(stages.items()):
         ax.barh(row, max(end - start, 0.05), left=start, color=colours.get(name, "grey"))
         ax.text(end + 0.3, row, f"{name} {end - start:.1f} s", va="center", fontsize=8)
-    for name, label in (
-        ("speech_end", "end of speech"),
-        ("first_token", "first token"),
-        ("first_audio", "first audio"),
-    ):
+    # The marks fall within a second or two of each other: lines at the marks, the times said once in a corner.
+    said = []
+    labels = (("speech_end", "end of speech"), ("first_token", "first token"), ("first_audio", "first audio"))
+    for name, label in labels:
         if name in marks:
             ax.axvline(marks[name], color="black", linestyle=":", linewidth=1)
-            ax.text(marks[name], len(stages) - 0.4, label, rotation=90, fontsize=7, va="top", ha="right")
+            if name == "speech_end":
+                said.append(f"{label} at {marks[name]:.1f} s")
+            elif "speech_end" in marks:
+                said.append(f"{label} +{marks[name] - marks['speech_end']:.2f} s")
+    if said:
+        ax.text(0.01, 0.95, " · ".join(said), transform=ax.transAxes, fontsize=8, va="top")
     ax.set_yticks([])
     ax.set_xlabel("seconds from the start of the dictation")
     ax.set_title("Consultation pipeline on the sample dictation (fed in real time)", fontsize=9)
