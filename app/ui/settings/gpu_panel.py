@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from app.core.config import Settings
 from app.ui.engines import EngineHub
@@ -139,8 +140,14 @@ class GpuPanel(QWidget):
         self.progress.track(job, text)
         job.finished.connect(self._show)
         job.failed.connect(lambda exc: self.presenter.present(exc, doing))
-        job.failed.connect(lambda exc: self.output.setPlainText(f"{doing.capitalize()} failed: {exc}"))
+        job.failed.connect(lambda exc: self._say(f"{doing.capitalize()} failed: {exc}"))
         return job
+
+    def _say(self, text: str) -> None:
+        # A job can end after the dialog closed: its closures outlive the panel's widgets (Qt only disconnects
+        # slots that are methods of a live receiver).
+        if isValid(self.output):
+            self.output.setPlainText(text)
 
     def _show(self, text: object) -> None:
         self.output.setPlainText(str(text))
@@ -155,12 +162,14 @@ class GpuPanel(QWidget):
         self.output.setPlainText("Checking this computer's GPUs…")
 
         def known(probe: GpuProbe) -> None:
+            if not isValid(self):
+                return  # the dialog closed before the GPUs were read
             if self.output.toPlainText() == "Checking this computer's GPUs…":
                 self.output.setPlainText(describe_probe(probe))
             self.machine_known.emit(probe)
 
         job.finished.connect(known)
-        job.failed.connect(lambda exc: self.output.setPlainText(f"The GPUs could not be read: {exc}"))
+        job.failed.connect(lambda exc: self._say(f"The GPUs could not be read: {exc}"))
         return job
 
     def probe(self) -> Job | None:
