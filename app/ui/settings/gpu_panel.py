@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
-from shiboken6 import isValid
 
 from app.core.config import Settings
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.job_progress import JobProgress
+from app.ui.lifetime import while_alive
 from app.ui.workers import Job, JobToken
 
 if TYPE_CHECKING:
@@ -140,14 +140,9 @@ class GpuPanel(QWidget):
         self.progress.track(job, text)
         job.finished.connect(self._show)
         job.failed.connect(lambda exc: self.presenter.present(exc, doing))
-        job.failed.connect(lambda exc: self._say(f"{doing.capitalize()} failed: {exc}"))
+        failed = f"{doing.capitalize()} failed"
+        job.failed.connect(while_alive(self, lambda exc: self.output.setPlainText(f"{failed}: {exc}")))
         return job
-
-    def _say(self, text: str) -> None:
-        # A job can end after the dialog closed: its closures outlive the panel's widgets (Qt only disconnects
-        # slots that are methods of a live receiver).
-        if isValid(self.output):
-            self.output.setPlainText(text)
 
     def _show(self, text: object) -> None:
         self.output.setPlainText(str(text))
@@ -162,14 +157,14 @@ class GpuPanel(QWidget):
         self.output.setPlainText("Checking this computer's GPUs…")
 
         def known(probe: GpuProbe) -> None:
-            if not isValid(self):
-                return  # the dialog closed before the GPUs were read
             if self.output.toPlainText() == "Checking this computer's GPUs…":
                 self.output.setPlainText(describe_probe(probe))
             self.machine_known.emit(probe)
 
-        job.finished.connect(known)
-        job.failed.connect(lambda exc: self._say(f"The GPUs could not be read: {exc}"))
+        # The dialog may close before the GPUs are read.
+        job.finished.connect(while_alive(self, known))
+        unread = "The GPUs could not be read"
+        job.failed.connect(while_alive(self, lambda exc: self.output.setPlainText(f"{unread}: {exc}")))
         return job
 
     def probe(self) -> Job | None:

@@ -25,6 +25,7 @@ from app.core.model_catalog import STATUS_WORDS, display_name
 from app.ui.engines import EngineHub
 from app.ui.errors import ErrorPresenter
 from app.ui.job_progress import JobProgress
+from app.ui.lifetime import while_alive
 from app.ui.workers import Job, JobToken
 
 
@@ -125,7 +126,7 @@ class ModelsPanel(QWidget):
             text = f"{shown}: {item.message}" if item.message else f"Installing {shown}"
             self.progress.set_fraction(item.done_bytes / max(item.total_bytes, 1), text)
 
-        job.yielded.connect(step)
+        job.yielded.connect(while_alive(self, step))  # the dialog may close while the models install
         job.failed.connect(lambda exc: self.presenter.present(exc, "installing the models"))
         job.ended.connect(self._install_ended)
         return job
@@ -151,8 +152,8 @@ class ModelsPanel(QWidget):
             bad = [display_name(r.name) for r in results if r.status != "installed"]
             self.where.setText("All models verified." if not bad else f"Needs attention: {', '.join(bad)}")
 
-        job.yielded.connect(step)
-        job.finished.connect(done)
+        job.yielded.connect(while_alive(self, step))  # the dialog may close while the files are read
+        job.finished.connect(while_alive(self, done))
         job.failed.connect(lambda exc: self.presenter.present(exc, "verifying the models"))
-        job.ended.connect(lambda: self._busy(False))
+        job.ended.connect(while_alive(self, lambda: self._busy(False)))
         return job
