@@ -362,28 +362,26 @@ class LocalLlm:
         (note_grammar.py), so the first token is the note's first word; the prompt is the one the chat completion
         would build (the GGUF's template, its stop strings). Without a template, or for a schema of another shape,
         the chat completion itself enforces the schema."""
-        llama, formatter = self._slot.llama, self._slot.formatter
-        if request.json_schema is not None and formatter is not None:
-            try:
-                opening, grammar = note_opening_and_grammar(request.json_schema)
-            except ValueError:
-                opening = ""
-            if opening:
-                from llama_cpp import LlamaGrammar
+        llama, formatter, schema = self._slot.llama, self._slot.formatter, request.json_schema
+        if schema is None:
+            return "", llama.create_chat_completion(**kwargs)
+        try:
+            if formatter is None:
+                raise ValueError("no chat template to write the opening after")
+            opening, grammar = note_opening_and_grammar(schema)
+        except ValueError:
+            return "", llama.create_chat_completion(**kwargs, response_format={"type": "json_object", "schema": schema})
+        from llama_cpp import LlamaGrammar
 
-                result = formatter(messages=kwargs.pop("messages"))
-                tokens = llama.tokenize(
-                    (result.prompt + opening).encode("utf-8"), add_bos=not result.added_special, special=True
-                )
-                stop = [] if result.stop is None else result.stop if isinstance(result.stop, list) else [result.stop]
-                chunks = llama.create_completion(
-                    prompt=tokens, stop=stop, stopping_criteria=result.stopping_criteria,
-                    grammar=LlamaGrammar.from_string(grammar, verbose=False), **kwargs,
-                )
-                return opening, chunks
-        if request.json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
-        return "", llama.create_chat_completion(**kwargs)
+        result = formatter(messages=kwargs.pop("messages"))
+        prompt = (result.prompt + opening).encode("utf-8")
+        tokens = llama.tokenize(prompt, add_bos=not result.added_special, special=True)
+        stop = [] if result.stop is None else result.stop if isinstance(result.stop, list) else [result.stop]
+        chunks = llama.create_completion(
+            prompt=tokens, stop=stop, stopping_criteria=result.stopping_criteria,
+            grammar=LlamaGrammar.from_string(grammar, verbose=False), **kwargs,
+        )
+        return opening, chunks
 
     def close(self) -> None:
         """Unload the model and stop its thread (waits for a running job to finish)."""

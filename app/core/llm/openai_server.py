@@ -180,6 +180,14 @@ class ServerLlm:
         except Exception:  # a listener's failure must not fail the answer
             log.exception("server status listener failed")
 
+    def _say_queued(self, waited: float, next_notice: float) -> float:
+        """While a request waits for the server to start on it: say so every `server_busy_notice_s`. Returns when
+        to say it next."""
+        if waited < next_notice:
+            return next_notice
+        self._notify("queued", f"The clinic server is busy: queued, waiting {waited:.0f} s", waited)
+        return next_notice + self._busy_notice_s
+
     def _reached(self) -> None:
         """The server answered: say so once after a start or after it could not be reached."""
         if self._reachable is not True:
@@ -320,10 +328,7 @@ class ServerLlm:
             try:
                 return done.result(timeout=POLL_S)
             except FutureTimeout:
-                waited = time.monotonic() - began
-                if waited >= next_notice:
-                    self._notify("queued", f"The clinic server is busy: queued, waiting {waited:.0f} s", waited)
-                    next_notice += self._busy_notice_s
+                next_notice = self._say_queued(time.monotonic() - began, next_notice)
 
     # -- model ---------------------------------------------------------------------------------------------------
     def _resolve_model(self, cancel: CancelToken | None) -> str:
@@ -479,9 +484,7 @@ class ServerLlm:
                                 f"The clinic server did not start on the request within {self._timeout_s:g} s",
                                 "It is busy with other rooms: try again, or raise llm.server_timeout_s",
                             )
-                        if waited >= next_notice:
-                            self._notify("queued", f"The clinic server is busy: queued, waiting {waited:.0f} s", waited)
-                            next_notice += self._busy_notice_s
+                        next_notice = self._say_queued(waited, next_notice)
                     elif now - last > self._chunk_timeout_s:
                         raise ServerError(
                             f"The clinic server sent nothing for {self._chunk_timeout_s:g} s mid-answer",

@@ -21,21 +21,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.paths import resource
 from app.core.redact.base import Span
-from app.core.word_lists import read_word_list
+from app.core.redact.lexicon import shipped_words
 
 NOT_SAFE_HARBOR = frozenset({"TITLE", "NRP", "ORGANIZATION"})
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _words(*names: str) -> frozenset[str]:
-    return frozenset(w.lower() for name in names for w in read_word_list(resource("redaction", name)))
-
-
-_TITLES = _words("titles_abbreviated.txt", "titles_spoken.txt")
-_PLACES = _words("us_states.txt", "scoring_places.txt")
-_LABELS = _words("scoring_labels.txt")
+_TITLES = shipped_words("titles_abbreviated.txt") | shipped_words("titles_spoken.txt")
+_PLACES = shipped_words("us_states.txt") | shipped_words("scoring_places.txt")
+_LABELS = shipped_words("scoring_labels.txt")
 _NAMED_KINDS = frozenset({"NAME", "LOCATION", "DATE", "AGE"})
 
 
